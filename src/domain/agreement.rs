@@ -1,0 +1,384 @@
+//! Agreements and their dated events, and how the events determine an
+//! agreement's status on any date.
+
+use std::sync::Arc;
+
+use super::{EconomyCode, PartialDate, Source};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgreementStatus {
+    Proposed,
+    JointStudy,
+    Negotiating,
+    Suspended,
+    Concluded,
+    Signed,
+    InForce,
+    Terminated,
+}
+
+impl AgreementStatus {
+    /// How far along the lifecycle a status is; a suspension sits with negotiation.
+    fn stage(self) -> u8 {
+        match self {
+            Self::Proposed => 1,
+            Self::JointStudy => 2,
+            Self::Negotiating | Self::Suspended => 3,
+            Self::Concluded => 4,
+            Self::Signed => 5,
+            Self::InForce => 6,
+            Self::Terminated => 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Proposed,
+    JointStudy,
+    Launched,
+    Round,
+    Suspended,
+    Resumed,
+    Concluded,
+    Initialled,
+    Signed,
+    Ratified,
+    EnteredIntoForce,
+    ProvisionallyApplied,
+    NotifiedToWto,
+    JointCommittee,
+    Terminated,
+    Other,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 16] = [
+        Self::Proposed,
+        Self::JointStudy,
+        Self::Launched,
+        Self::Round,
+        Self::Suspended,
+        Self::Resumed,
+        Self::Concluded,
+        Self::Initialled,
+        Self::Signed,
+        Self::Ratified,
+        Self::EnteredIntoForce,
+        Self::ProvisionallyApplied,
+        Self::NotifiedToWto,
+        Self::JointCommittee,
+        Self::Terminated,
+        Self::Other,
+    ];
+
+    /// The name used in the dataset file and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::JointStudy => "joint_study",
+            Self::Launched => "launched",
+            Self::Round => "round",
+            Self::Suspended => "suspended",
+            Self::Resumed => "resumed",
+            Self::Concluded => "concluded",
+            Self::Initialled => "initialled",
+            Self::Signed => "signed",
+            Self::Ratified => "ratified",
+            Self::EnteredIntoForce => "entered_into_force",
+            Self::ProvisionallyApplied => "provisionally_applied",
+            Self::NotifiedToWto => "notified_to_wto",
+            Self::JointCommittee => "joint_committee",
+            Self::Terminated => "terminated",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// The status an event of this kind puts the agreement in, if it changes it.
+    pub fn resulting_status(self) -> Option<AgreementStatus> {
+        use AgreementStatus as S;
+        match self {
+            Self::Proposed => Some(S::Proposed),
+            Self::JointStudy => Some(S::JointStudy),
+            Self::Launched | Self::Round | Self::Resumed => Some(S::Negotiating),
+            Self::Suspended => Some(S::Suspended),
+            Self::Concluded | Self::Initialled => Some(S::Concluded),
+            Self::Signed | Self::Ratified => Some(S::Signed),
+            Self::EnteredIntoForce | Self::ProvisionallyApplied => Some(S::InForce),
+            Self::Terminated => Some(S::Terminated),
+            Self::NotifiedToWto | Self::JointCommittee | Self::Other => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MeetingFormat {
+    #[default]
+    Unspecified,
+    InPerson,
+    Virtual,
+    Hybrid,
+}
+
+impl MeetingFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unspecified => "",
+            Self::InPerson => "in_person",
+            Self::Virtual => "virtual",
+            Self::Hybrid => "hybrid",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Unspecified, Self::InPerson, Self::Virtual, Self::Hybrid]
+            .into_iter()
+            .find(|format| format.as_str() == text)
+    }
+}
+
+/// Another source's dates for the same event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlternativeDate {
+    pub start: Option<PartialDate>,
+    pub end: Option<PartialDate>,
+    pub sources: Vec<Arc<Source>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementEvent {
+    pub kind: EventKind,
+    /// `None` when a source says the event happened but not when.
+    pub start: Option<PartialDate>,
+    pub end: Option<PartialDate>,
+    pub round_number: Option<u32>,
+    pub format: MeetingFormat,
+    pub venue: String,
+    pub party: Option<EconomyCode>,
+    pub note: String,
+    pub sources: Vec<Arc<Source>>,
+    pub conflicts: Vec<AlternativeDate>,
+}
+
+impl AgreementEvent {
+    /// True when the event certainly took place by `day`.
+    fn happened_by(&self, day: PartialDate) -> bool {
+        self.start
+            .is_some_and(|start| start.is_certainly_on_or_before(day))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agreement {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub parties: Vec<EconomyCode>,
+    pub note: String,
+    pub sources: Vec<Arc<Source>>,
+    /// Dated events in chronological order, then events of unknown date.
+    pub events: Vec<AgreementEvent>,
+}
+
+/// An agreement's status and the date of the event that put it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusAt {
+    pub status: AgreementStatus,
+    /// `None` when the event that set the status has no known date.
+    pub since: Option<PartialDate>,
+}
+
+impl Agreement {
+    /// Sorts events chronologically (ties keep dataset order); events of unknown
+    /// date go last.
+    pub fn sort_events(&mut self) {
+        self.events
+            .sort_by_key(|event| (event.start.is_none(), event.start));
+    }
+
+    /// The status in force on `as_of`, or now when `as_of` is `None`.
+    ///
+    /// An event counts on a date only once its whole period has passed: an event
+    /// known only as "February 2022" has not certainly happened by 2022-02-15.
+    /// Events of unknown date count only for the current status, and only when
+    /// they move the agreement further along its lifecycle than its dated events.
+    pub fn status(&self, as_of: Option<PartialDate>) -> Option<StatusAt> {
+        let mut current: Option<StatusAt> = None;
+        for event in &self.events {
+            let Some(next) = event.kind.resulting_status() else {
+                continue;
+            };
+            match (event.start, as_of) {
+                (Some(_), Some(day)) if !event.happened_by(day) => continue,
+                (None, Some(_)) => continue,
+                (None, None) if current.is_some_and(|c| c.status.stage() >= next.stage()) => {
+                    continue;
+                }
+                _ => {}
+            }
+            if current.is_none_or(|c| c.status != next) {
+                current = Some(StatusAt {
+                    status: next,
+                    since: event.start,
+                });
+            }
+        }
+        current
+    }
+
+    /// The agreement as it stood on `as_of`: events after that date left out.
+    pub fn as_of(&self, day: PartialDate) -> Agreement {
+        Agreement {
+            events: self
+                .events
+                .iter()
+                .filter(|event| event.happened_by(day))
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    /// True when `code` is a party, directly or (given `members_of`) through a group.
+    pub fn has_party<'a>(
+        &self,
+        code: &EconomyCode,
+        members_of: impl Fn(&EconomyCode) -> &'a [EconomyCode],
+    ) -> bool {
+        self.parties
+            .iter()
+            .any(|party| party == code || members_of(party).contains(code))
+    }
+
+    /// The official negotiation rounds, in order.
+    pub fn rounds(&self) -> impl Iterator<Item = &AgreementEvent> {
+        self.events
+            .iter()
+            .filter(|event| event.kind == EventKind::Round)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: EventKind, start: Option<&str>) -> AgreementEvent {
+        AgreementEvent {
+            kind,
+            start: start.map(|s| PartialDate::parse(s).expect("valid date")),
+            end: None,
+            round_number: None,
+            format: MeetingFormat::Unspecified,
+            venue: String::new(),
+            party: None,
+            note: String::new(),
+            sources: Vec::new(),
+            conflicts: Vec::new(),
+        }
+    }
+
+    fn agreement(events: Vec<AgreementEvent>) -> Agreement {
+        let mut agreement = Agreement {
+            id: "kor-tst".into(),
+            name: "Test".into(),
+            kind: "FTA".into(),
+            parties: vec![],
+            note: String::new(),
+            sources: vec![],
+            events,
+        };
+        agreement.sort_events();
+        agreement
+    }
+
+    fn day(text: &str) -> Option<PartialDate> {
+        Some(PartialDate::parse(text).expect("valid date"))
+    }
+
+    #[track_caller]
+    fn check(agreement: &Agreement, as_of: Option<&str>, expected: Option<(AgreementStatus, &str)>) {
+        let got = agreement
+            .status(as_of.and_then(day))
+            .map(|s| (s.status, s.since.map(|d| d.to_string()).unwrap_or_default()));
+        let expected = expected.map(|(status, since)| (status, since.to_owned()));
+        assert_eq!(got, expected, "as of {as_of:?}");
+    }
+
+    #[test]
+    fn status_follows_the_lifecycle_on_each_date() {
+        use AgreementStatus::*;
+        use EventKind as K;
+        let khm = agreement(vec![
+            event(K::Proposed, Some("2019-03-15")),
+            event(K::Launched, Some("2020-07-09")),
+            event(K::Round, Some("2020-07-30")),
+            event(K::Concluded, Some("2021-02-03")),
+            event(K::Signed, Some("2021-10-26")),
+            event(K::Ratified, Some("2021-12-29")),
+            event(K::EnteredIntoForce, Some("2022-12-01")),
+            event(K::NotifiedToWto, Some("2023-06-21")),
+        ]);
+        check(&khm, Some("2019-03-14"), None);
+        check(&khm, Some("2020-10-06"), Some((Negotiating, "2020-07-09")));
+        check(&khm, Some("2021-12-30"), Some((Signed, "2021-10-26")));
+        check(&khm, None, Some((InForce, "2022-12-01")));
+    }
+
+    #[test]
+    fn suspension_and_resumption_change_status() {
+        use AgreementStatus::*;
+        use EventKind as K;
+        let idn = agreement(vec![
+            event(K::Launched, Some("2012")),
+            event(K::Suspended, Some("2014-02")),
+            event(K::Resumed, Some("2019-02-19")),
+        ]);
+        check(&idn, Some("2014-02-10"), Some((Negotiating, "2012")));
+        check(&idn, Some("2014-03-01"), Some((Suspended, "2014-02")));
+        check(&idn, Some("2019-02-19"), Some((Negotiating, "2019-02-19")));
+    }
+
+    #[test]
+    fn undated_events_only_move_the_current_status_forward() {
+        use AgreementStatus::*;
+        use EventKind as K;
+        let investment = agreement(vec![
+            event(K::Signed, Some("2009-06-02")),
+            event(K::EnteredIntoForce, None),
+        ]);
+        check(&investment, None, Some((InForce, "")));
+        check(&investment, Some("2025-01-01"), Some((Signed, "2009-06-02")));
+
+        let mys = agreement(vec![
+            event(K::Launched, Some("2019-06-27")),
+            event(K::Round, None),
+            event(K::Concluded, Some("2025-10-26")),
+        ]);
+        check(&mys, None, Some((Concluded, "2025-10-26")));
+    }
+
+    #[test]
+    fn as_of_leaves_out_later_and_undated_events() {
+        use EventKind as K;
+        let khm = agreement(vec![
+            event(K::Launched, Some("2020-07-09")),
+            event(K::Round, Some("2020-10-06")),
+            event(K::Round, Some("2020-11-18")),
+            event(K::Round, None),
+        ]);
+        let past = khm.as_of(PartialDate::parse("2020-10-06").expect("valid date"));
+        assert_eq!(past.events.len(), 2);
+    }
+
+    #[test]
+    fn every_event_kind_round_trips_through_its_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::parse("launch"), None);
+    }
+}

@@ -1,0 +1,39 @@
+//! The whole read model: everything the service answers from, loaded from the
+//! store in one read transaction and replaced whole when the data change.
+
+use std::collections::BTreeMap;
+
+use super::{
+    Agreement, Economy, EconomyCode, Indicator, IndicatorSeries, PartnerFlow, ProductFlow,
+    QuotedProducts, QuotedRank, TradeFigure,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Edition of the built-in dataset in the store.
+    pub version: String,
+    pub economies: BTreeMap<EconomyCode, Economy>,
+    /// By id, so listing in id order is a walk.
+    pub agreements: BTreeMap<String, Agreement>,
+    pub trade: Vec<TradeFigure>,
+    pub quoted_ranks: Vec<QuotedRank>,
+    pub quoted_products: Vec<QuotedProducts>,
+    pub partner_flows: Vec<PartnerFlow>,
+    pub product_flows: Vec<ProductFlow>,
+    pub indicators: BTreeMap<String, Indicator>,
+    pub indicator_series: Vec<IndicatorSeries>,
+}
+
+impl Dataset {
+    /// The member codes of a group; empty for a single economy or an unknown code.
+    pub fn members_of(&self, code: &EconomyCode) -> &[EconomyCode] {
+        self.economies
+            .get(code)
+            .map(|economy| economy.members.as_slice())
+            .unwrap_or(&[])
+    }
+
+    pub fn is_known_economy(&self, code: &EconomyCode) -> bool {
+        self.economies.contains_key(code)
+    }
+}

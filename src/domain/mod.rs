@@ -1,0 +1,35 @@
+//! The vocabulary of tradepact: agreements and their events, trade figures,
+//! indicators, economies, dates and sources. Pure data and rules; no I/O.
+
+mod agreement;
+mod dataset;
+mod date;
+mod economy;
+mod indicator;
+mod trade;
+
+pub use agreement::{
+    Agreement, AgreementEvent, AgreementStatus, AlternativeDate, EventKind, MeetingFormat,
+    StatusAt,
+};
+pub use dataset::Dataset;
+pub use date::{DateError, PartialDate};
+pub(crate) use economy::shorten;
+pub use economy::{Economy, EconomyCode, EconomyCodeError};
+pub use indicator::{Indicator, IndicatorSeries};
+pub use trade::{PartnerFlow, ProductFlow, QuotedProducts, QuotedRank, TradeFigure, TradeFlow};
+
+/// Where a fact or figure comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// Stable key, unique within the dataset (`koreaherald-2020-10-05`).
+    pub key: String,
+    pub title: String,
+    pub publisher: String,
+    pub url: String,
+    pub published: Option<PartialDate>,
+    /// RFC 3339; `None` for facts compiled by hand.
+    pub retrieved_at: Option<String>,
+    pub license: String,
+    pub redistributable: bool,
+}

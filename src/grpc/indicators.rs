@@ -1,0 +1,47 @@
+//! `tradepact.v1.IndicatorService`.
+
+use tonic::{Request, Response, Status};
+
+use crate::query::{self, IndicatorQuery};
+
+use super::pb::indicator_service_server::IndicatorService;
+use super::{Api, convert, pb};
+
+#[derive(Clone)]
+pub struct IndicatorApi(pub Api);
+
+#[tonic::async_trait]
+impl IndicatorService for IndicatorApi {
+    async fn get_indicator_series(
+        &self,
+        request: Request<pb::GetIndicatorSeriesRequest>,
+    ) -> Result<Response<pb::GetIndicatorSeriesResponse>, Status> {
+        let request = request.into_inner();
+        let query = IndicatorQuery {
+            economy: request.economy,
+            indicator: request.indicator,
+            start_year: request.start_year,
+            end_year: request.end_year,
+            vintage: request.vintage,
+        };
+        self.0.answer(
+            "GetIndicatorSeries",
+            |dataset| query::indicator_series(dataset, &query),
+            |answer| pb::GetIndicatorSeriesResponse {
+                name: answer.name,
+                unit: answer.unit,
+                points: answer
+                    .points
+                    .iter()
+                    .map(|point| pb::IndicatorPoint {
+                        year: point.year,
+                        value: point.value,
+                        vintage: point.vintage.clone(),
+                        sources: convert::sources(&point.sources),
+                    })
+                    .collect(),
+                vintages: answer.vintages,
+            },
+        )
+    }
+}

@@ -1,0 +1,85 @@
+//! The gRPC edge: tonic services for agreements, trade and indicators, plus
+//! health and reflection. The only module that sees prost types; handlers turn
+//! a request into a query, run it against the current snapshot and turn the
+//! answer (or the error, through one exhaustive mapping) into a response.
+
+mod agreements;
+mod convert;
+mod indicators;
+mod trade;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tonic::{Response, Status};
+
+use crate::domain::Dataset;
+use crate::query::{QueryError, ReadModel};
+
+pub use agreements::AgreementApi;
+pub use indicators::IndicatorApi;
+pub use trade::TradeApi;
+
+/// Generated protobuf and gRPC code for `tradepact.v1`.
+pub mod pb {
+    #![allow(clippy::all, clippy::pedantic, missing_docs)]
+    tonic::include_proto!("tradepact.v1");
+
+    /// The encoded descriptor set of every `tradepact.v1` file, for reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("tradepact_descriptor");
+}
+
+/// The fully qualified names of the services tradepact itself serves.
+pub const SERVICE_NAMES: [&str; 3] = [
+    "tradepact.v1.AgreementService",
+    "tradepact.v1.TradeService",
+    "tradepact.v1.IndicatorService",
+];
+
+impl From<QueryError> for Status {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::InvalidArgument { field, reason } => {
+                Status::invalid_argument(format!("{field}: {reason}"))
+            }
+            QueryError::NotFound(message) => Status::not_found(message),
+        }
+    }
+}
+
+/// Shared by every service: where the data come from.
+#[derive(Clone)]
+pub struct Api {
+    read_model: Arc<ReadModel>,
+}
+
+impl Api {
+    pub fn new(read_model: Arc<ReadModel>) -> Self {
+        Self { read_model }
+    }
+
+    /// Answers one call from the current snapshot and logs it.
+    fn answer<T, A>(
+        &self,
+        method: &'static str,
+        query: impl FnOnce(&Dataset) -> Result<A, QueryError>,
+        reply: impl FnOnce(A) -> T,
+    ) -> Result<Response<T>, Status> {
+        let started = Instant::now();
+        let result = match self.read_model.snapshot() {
+            Some(dataset) => query(&dataset).map(reply).map_err(Status::from),
+            None => Err(Status::unavailable("the dataset is still loading; retry shortly")),
+        };
+        let code = result.as_ref().map_or_else(|status| status.code(), |_| tonic::Code::Ok);
+        tracing::debug!(method, ?code, elapsed_us = started.elapsed().as_micros() as u64, "call");
+        result.map(Response::new)
+    }
+}
+
+/// Decodes an enum field, naming it when the value is not one of the enum's.
+fn enum_field<E: TryFrom<i32>>(field: &'static str, value: i32) -> Result<E, Status> {
+    E::try_from(value).map_err(|_| {
+        Status::invalid_argument(format!("{field}: {value} is not a valid value"))
+    })
+}

@@ -1,0 +1,105 @@
+//! `tradepact.v1.TradeService`.
+
+use tonic::{Request, Response, Status};
+
+use crate::query::{self, BilateralQuery, ProductQuery, RankQuery};
+
+use super::pb::trade_service_server::TradeService;
+use super::{Api, convert, enum_field, pb};
+
+#[derive(Clone)]
+pub struct TradeApi(pub Api);
+
+#[tonic::async_trait]
+impl TradeService for TradeApi {
+    async fn get_bilateral_trade(
+        &self,
+        request: Request<pb::GetBilateralTradeRequest>,
+    ) -> Result<Response<pb::GetBilateralTradeResponse>, Status> {
+        let request = request.into_inner();
+        let query = BilateralQuery {
+            reporter: request.reporter,
+            partner: request.partner,
+            start_year: request.start_year,
+            end_year: request.end_year,
+        };
+        self.0.answer(
+            "GetBilateralTrade",
+            |dataset| query::bilateral_trade(dataset, &query),
+            |trade| pb::GetBilateralTradeResponse {
+                years: trade.years.iter().map(convert::trade_year).collect(),
+                mirror_years: trade.mirror_years.iter().map(convert::trade_year).collect(),
+            },
+        )
+    }
+
+    async fn rank_partners(
+        &self,
+        request: Request<pb::RankPartnersRequest>,
+    ) -> Result<Response<pb::RankPartnersResponse>, Status> {
+        let request = request.into_inner();
+        let flow: pb::TradeFlow = enum_field("flow", request.flow)?;
+        let query = RankQuery {
+            reporter: request.reporter,
+            year: request.year,
+            flow: convert::flow(flow),
+            limit: request.limit,
+            partner: request.partner,
+        };
+        self.0.answer(
+            "RankPartners",
+            |dataset| query::rank_partners(dataset, &query),
+            |ranking| pb::RankPartnersResponse {
+                entries: ranking
+                    .entries
+                    .iter()
+                    .map(|entry| pb::PartnerRank {
+                        rank: entry.rank.map_or(0, |r| r as i32),
+                        partner: entry.partner.clone(),
+                        value_usd: entry.value_usd.unwrap_or(0.0),
+                        share_pct: entry.share_pct.unwrap_or(0.0),
+                        note: entry.note.clone(),
+                    })
+                    .collect(),
+                partner_count: ranking.partner_count as i32,
+                quoted: ranking.quoted,
+                sources: convert::sources(&ranking.sources),
+                combined_share_pct: ranking.combined_share_pct,
+            },
+        )
+    }
+
+    async fn get_product_breakdown(
+        &self,
+        request: Request<pb::GetProductBreakdownRequest>,
+    ) -> Result<Response<pb::GetProductBreakdownResponse>, Status> {
+        let request = request.into_inner();
+        let flow: pb::TradeFlow = enum_field("flow", request.flow)?;
+        let query = ProductQuery {
+            reporter: request.reporter,
+            partner: request.partner,
+            year: request.year,
+            flow: convert::flow(flow),
+            hs_digits: request.hs_digits,
+            limit: request.limit,
+        };
+        self.0.answer(
+            "GetProductBreakdown",
+            |dataset| query::product_breakdown(dataset, &query),
+            |breakdown| pb::GetProductBreakdownResponse {
+                products: breakdown
+                    .products
+                    .iter()
+                    .map(|line| pb::ProductShare {
+                        hs_code: line.hs_code.clone(),
+                        description: line.description.clone(),
+                        value_usd: line.value_usd,
+                        share_pct: line.share_pct,
+                    })
+                    .collect(),
+                sources: convert::sources(&breakdown.sources),
+                quoted: breakdown.quoted,
+            },
+        )
+    }
+}

@@ -1,0 +1,11 @@
+//! tradepact: a gRPC service answering questions about free-trade agreements
+//! and the trade between economies, from SQLite. See `ARCHITECTURE.md`.
+
+pub mod config;
+pub mod domain;
+pub mod grpc;
+pub mod query;
+pub mod seed;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

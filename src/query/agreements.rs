@@ -1,0 +1,131 @@
+//! Agreement questions: one agreement (now or on a date), filtered lists with
+//! paging, and negotiation rounds.
+
+use crate::domain::{Agreement, AgreementEvent, AgreementStatus, Dataset, PartialDate, StatusAt};
+
+use super::QueryError;
+use super::input::{agreement_id, count, known_economy, optional_full_date};
+use super::paging::{PageToken, fingerprint};
+
+const DEFAULT_PAGE_SIZE: usize = 50;
+const MAX_PAGE_SIZE: usize = 1000;
+
+/// An agreement as it stood on a date (or now), with its status then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementView {
+    pub agreement: Agreement,
+    /// `None` before the agreement's first status-setting event.
+    pub status: Option<StatusAt>,
+}
+
+impl AgreementView {
+    fn of(agreement: &Agreement, as_of: Option<PartialDate>) -> Self {
+        let status = agreement.status(as_of);
+        let agreement = match as_of {
+            Some(day) => agreement.as_of(day),
+            None => agreement.clone(),
+        };
+        Self { agreement, status }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GetAgreement {
+    pub id: String,
+    /// `(year, month, day)`, all zero or absent = now.
+    pub as_of: Option<(i32, i32, i32)>,
+}
+
+pub fn get_agreement(dataset: &Dataset, request: &GetAgreement) -> Result<AgreementView, QueryError> {
+    let id = agreement_id("id", &request.id)?;
+    let as_of = optional_full_date("as_of", request.as_of)?;
+    let agreement = find(dataset, &id)?;
+    Ok(AgreementView::of(agreement, as_of))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListAgreements {
+    /// Empty = any party.
+    pub party: String,
+    pub status: Option<AgreementStatus>,
+    pub as_of: Option<(i32, i32, i32)>,
+    pub page_size: i32,
+    pub page_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementPage {
+    pub agreements: Vec<AgreementView>,
+    /// `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// Agreements in id order. A party matches directly or through a group it
+/// belongs to (Cambodia matches Korea–ASEAN). With `as_of`, agreements that
+/// had no status yet on that date are left out.
+pub fn list_agreements(dataset: &Dataset, request: &ListAgreements) -> Result<AgreementPage, QueryError> {
+    let party = match request.party.trim() {
+        "" => None,
+        raw => Some(known_economy(dataset, "party", raw)?),
+    };
+    let as_of = optional_full_date("as_of", request.as_of)?;
+    let page_size = count("page_size", request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+    let filters = fingerprint(&[
+        party.as_ref().map_or("", |p| p.as_str()),
+        &format!("{:?}", request.status),
+        &as_of.map(|d| d.to_string()).unwrap_or_default(),
+    ]);
+    let token = PageToken::decode(&request.page_token, filters)?;
+
+    let start = token.as_ref().map(|t| t.after.as_str());
+    let mut matching = dataset
+        .agreements
+        .iter()
+        .filter(|(id, _)| start.is_none_or(|after| id.as_str() > after))
+        .map(|(_, agreement)| agreement)
+        .filter(|agreement| {
+            party
+                .as_ref()
+                .is_none_or(|code| agreement.has_party(code, |group| dataset.members_of(group)))
+        })
+        .map(|agreement| AgreementView::of(agreement, as_of))
+        .filter(|view| as_of.is_none() || view.status.is_some())
+        .filter(|view| {
+            request
+                .status
+                .is_none_or(|wanted| view.status.is_some_and(|s| s.status == wanted))
+        });
+
+    let agreements: Vec<AgreementView> = matching.by_ref().take(page_size).collect();
+    let next_page_token = match (matching.next(), agreements.last()) {
+        (Some(_), Some(last)) => Some(
+            PageToken {
+                filters,
+                after: last.agreement.id.clone(),
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    Ok(AgreementPage {
+        agreements,
+        next_page_token,
+    })
+}
+
+/// The official rounds of an agreement, in order.
+pub fn negotiation_rounds(dataset: &Dataset, raw_id: &str) -> Result<Vec<AgreementEvent>, QueryError> {
+    let id = agreement_id("agreement_id", raw_id)?;
+    let agreement = find(dataset, &id)?;
+    let mut rounds: Vec<AgreementEvent> = agreement.rounds().cloned().collect();
+    // Dated rounds are already in date order; undated ones go by number.
+    rounds.sort_by_key(|round| (round.round_number, round.start));
+    Ok(rounds)
+}
+
+fn find<'a>(dataset: &'a Dataset, id: &str) -> Result<&'a Agreement, QueryError> {
+    dataset
+        .agreements
+        .get(id)
+        .ok_or_else(|| QueryError::NotFound(format!("no agreement with id '{id}'")))
+}

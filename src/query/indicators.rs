@@ -1,0 +1,118 @@
+//! Indicator questions: a series per economy and indicator, from the latest
+//! vintage or a named one.
+
+use std::sync::Arc;
+
+use crate::domain::{Dataset, IndicatorSeries, PartialDate, Source, shorten};
+
+use super::QueryError;
+use super::input::{YearRange, is_valid_indicator_code, known_economy};
+
+#[derive(Debug, Clone, Default)]
+pub struct IndicatorQuery {
+    pub economy: String,
+    pub indicator: String,
+    pub start_year: i32,
+    pub end_year: i32,
+    /// Empty = latest.
+    pub vintage: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorPoint {
+    pub year: i32,
+    pub value: Option<f64>,
+    pub vintage: String,
+    pub sources: Vec<Arc<Source>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndicatorAnswer {
+    pub name: String,
+    pub unit: String,
+    pub points: Vec<IndicatorPoint>,
+    /// Every vintage held for this economy and indicator, oldest first.
+    pub vintages: Vec<String>,
+}
+
+pub fn indicator_series(dataset: &Dataset, request: &IndicatorQuery) -> Result<IndicatorAnswer, QueryError> {
+    let economy = known_economy(dataset, "economy", &request.economy)?;
+    let code = request.indicator.trim().to_ascii_uppercase();
+    if code.is_empty() {
+        return Err(QueryError::invalid("indicator", "must not be empty; e.g. 'NY.GDP.MKTP.KD.ZG'"));
+    }
+    if !is_valid_indicator_code(&code) {
+        return Err(QueryError::invalid(
+            "indicator",
+            format!("'{}' is not a World Bank indicator code such as NY.GDP.MKTP.KD.ZG", shorten(&request.indicator)),
+        ));
+    }
+    let indicator = dataset
+        .indicators
+        .get(&code)
+        .ok_or_else(|| QueryError::NotFound(format!("indicator: '{code}' is not an indicator this service holds")))?;
+    let years = YearRange::parse(request.start_year, request.end_year)?;
+
+    let mut series: Vec<&IndicatorSeries> = dataset
+        .indicator_series
+        .iter()
+        .filter(|s| s.economy == economy && s.indicator == code)
+        .collect();
+    // Vintages are YYYY-MM-DD, so text order is date order.
+    series.sort_by(|a, b| a.vintage.cmp(&b.vintage));
+    let vintages: Vec<String> = series.iter().map(|s| s.vintage.clone()).collect();
+
+    let points = match request.vintage.trim() {
+        "" => latest_points(&series, years),
+        raw => {
+            let vintage = parse_vintage(raw)?;
+            let chosen = series.iter().find(|s| s.vintage == vintage).ok_or_else(|| {
+                QueryError::NotFound(format!(
+                    "vintage: no {code} vintage {vintage} for {economy}; held: {}",
+                    if vintages.is_empty() { "none".to_owned() } else { vintages.join(", ") }
+                ))
+            })?;
+            points_of(chosen, years).collect()
+        }
+    };
+    Ok(IndicatorAnswer {
+        name: indicator.name.clone(),
+        unit: indicator.unit.clone(),
+        points,
+        vintages,
+    })
+}
+
+fn parse_vintage(raw: &str) -> Result<String, QueryError> {
+    match PartialDate::parse(raw) {
+        Ok(date) if date.is_full() => Ok(date.to_string()),
+        _ => Err(QueryError::invalid(
+            "vintage",
+            format!("'{}' is not a release date of the form YYYY-MM-DD", shorten(raw)),
+        )),
+    }
+}
+
+fn points_of(series: &IndicatorSeries, years: YearRange) -> impl Iterator<Item = IndicatorPoint> + '_ {
+    series
+        .points
+        .iter()
+        .filter(move |(year, _)| years.contains(*year))
+        .map(|&(year, value)| IndicatorPoint {
+            year,
+            value,
+            vintage: series.vintage.clone(),
+            sources: series.sources.clone(),
+        })
+}
+
+/// For each year, the point from the newest vintage that covers it.
+fn latest_points(series_oldest_first: &[&IndicatorSeries], years: YearRange) -> Vec<IndicatorPoint> {
+    let mut by_year: std::collections::BTreeMap<i32, IndicatorPoint> = Default::default();
+    for series in series_oldest_first {
+        for point in points_of(series, years) {
+            by_year.insert(point.year, point);
+        }
+    }
+    by_year.into_values().collect()
+}

@@ -1,0 +1,74 @@
+//! The read side: answers every question from an immutable [`Dataset`]
+//! snapshot, validating raw request values and computing derived figures
+//! (status on a date, growth, rank, share). Pure functions; no I/O.
+//!
+//! Why a snapshot in memory rather than SQL per call: the dataset is small,
+//! every answer joins several tables, and a snapshot swapped whole after a
+//! load means a reader can never see half of one dataset and half of another.
+
+mod agreements;
+mod indicators;
+mod input;
+mod paging;
+mod trade;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
+
+pub use agreements::{
+    AgreementPage, AgreementView, GetAgreement, ListAgreements, get_agreement, list_agreements,
+    negotiation_rounds,
+};
+pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
+pub use input::{is_valid_agreement_id, is_valid_indicator_code};
+pub use trade::{
+    BilateralQuery, BilateralTrade, ProductBreakdown, ProductLine, ProductQuery, RankEntry,
+    RankQuery, Ranking, TradeYear, bilateral_trade, product_breakdown, rank_partners,
+};
+
+use crate::domain::Dataset;
+
+/// Why a question could not be answered. Messages are written for the client.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    /// The request itself is wrong; `field` names the request field.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    /// The request is well formed but names something the store does not hold.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl QueryError {
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The dataset currently being served, replaced whole after each load.
+#[derive(Default)]
+pub struct ReadModel {
+    current: ArcSwapOption<Dataset>,
+}
+
+impl ReadModel {
+    /// A read model with nothing loaded yet.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The dataset to answer one request from, once one is loaded; stays valid
+    /// while held, whatever replaces it meanwhile.
+    pub fn snapshot(&self) -> Option<Arc<Dataset>> {
+        self.current.load_full()
+    }
+
+    /// Makes `dataset` the one every later request sees.
+    pub fn replace(&self, dataset: Dataset) {
+        self.current.store(Some(Arc::new(dataset)));
+    }
+}

@@ -1,0 +1,480 @@
+//! Trade questions: bilateral figures from both sides with growth, partner
+//! rankings and shares, product breakdowns. Computed figures are preferred;
+//! figures quoted by official sources answer where nothing can be computed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::domain::{Dataset, EconomyCode, Source, TradeFigure, TradeFlow};
+
+use super::QueryError;
+use super::input::{YearRange, count, known_economy, year};
+
+/// One year of bilateral trade from the requesting reporter's point of view.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TradeYear {
+    pub year: i32,
+    pub exports_usd: Option<f64>,
+    pub imports_usd: Option<f64>,
+    pub total_usd: Option<f64>,
+    pub balance_usd: Option<f64>,
+    pub exports_growth_pct: Option<f64>,
+    pub imports_growth_pct: Option<f64>,
+    pub total_growth_pct: Option<f64>,
+    pub reported_by: String,
+    pub sources: Vec<Arc<Source>>,
+    pub alternatives: Vec<TradeYear>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BilateralTrade {
+    pub years: Vec<TradeYear>,
+    pub mirror_years: Vec<TradeYear>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BilateralQuery {
+    pub reporter: String,
+    pub partner: String,
+    pub start_year: i32,
+    pub end_year: i32,
+}
+
+pub fn bilateral_trade(dataset: &Dataset, request: &BilateralQuery) -> Result<BilateralTrade, QueryError> {
+    let reporter = known_economy(dataset, "reporter", &request.reporter)?;
+    let partner = known_economy(dataset, "partner", &request.partner)?;
+    if reporter == partner {
+        return Err(QueryError::invalid("partner", "must differ from reporter"));
+    }
+    let years = YearRange::parse(request.start_year, request.end_year)?;
+    Ok(BilateralTrade {
+        years: side(dataset, &reporter, &partner, years, false),
+        mirror_years: side(dataset, &partner, &reporter, years, true),
+    })
+}
+
+/// The figures `reporter` reports for its trade with `partner`; `mirrored`
+/// re-expresses them from the partner's point of view.
+fn side(
+    dataset: &Dataset,
+    reporter: &EconomyCode,
+    partner: &EconomyCode,
+    years: YearRange,
+    mirrored: bool,
+) -> Vec<TradeYear> {
+    let figures: Vec<&TradeFigure> = dataset
+        .trade
+        .iter()
+        .filter(|f| &f.reporter == reporter && &f.partner == partner)
+        .collect();
+    let preferred_in = |year: i32, family: &str| {
+        figures
+            .iter()
+            .find(|f| f.preferred && f.year == year && f.family == family)
+            .copied()
+    };
+    let mut out: Vec<TradeYear> = figures
+        .iter()
+        .filter(|f| f.preferred && years.contains(f.year))
+        .map(|figure| {
+            let previous = preferred_in(figure.year - 1, &figure.family);
+            let mut year = trade_year(figure, previous, mirrored);
+            year.alternatives = figures
+                .iter()
+                .filter(|f| !f.preferred && f.year == figure.year)
+                .map(|alt| trade_year(alt, preferred_in(alt.year - 1, &alt.family), mirrored))
+                .collect();
+            year
+        })
+        .collect();
+    out.sort_by_key(|year| year.year);
+    out
+}
+
+fn trade_year(figure: &TradeFigure, previous: Option<&TradeFigure>, mirrored: bool) -> TradeYear {
+    let (exports, imports) = oriented(figure, mirrored);
+    let total = total_of(figure);
+    let (prev_exports, prev_imports, prev_total) = match previous {
+        Some(prev) => {
+            let (e, i) = oriented(prev, mirrored);
+            (e, i, total_of(prev))
+        }
+        None => (None, None, None),
+    };
+    TradeYear {
+        year: figure.year,
+        exports_usd: exports,
+        imports_usd: imports,
+        total_usd: total,
+        balance_usd: exports.zip(imports).map(|(e, i)| e - i),
+        exports_growth_pct: growth_pct(exports, prev_exports),
+        imports_growth_pct: growth_pct(imports, prev_imports),
+        total_growth_pct: growth_pct(total, prev_total),
+        reported_by: figure.reporter.to_string(),
+        sources: figure.sources.clone(),
+        alternatives: Vec::new(),
+        note: figure.note.clone(),
+    }
+}
+
+/// (reporter → partner, partner → reporter) as seen by the requesting side.
+fn oriented(figure: &TradeFigure, mirrored: bool) -> (Option<f64>, Option<f64>) {
+    if mirrored {
+        (figure.imports_usd, figure.exports_usd)
+    } else {
+        (figure.exports_usd, figure.imports_usd)
+    }
+}
+
+/// The stated total, or exports + imports when only those are stated.
+fn total_of(figure: &TradeFigure) -> Option<f64> {
+    figure
+        .total_usd
+        .or_else(|| figure.exports_usd.zip(figure.imports_usd).map(|(e, i)| e + i))
+}
+
+/// Percent change from `previous` to `current`; absent without a base.
+pub fn growth_pct(current: Option<f64>, previous: Option<f64>) -> Option<f64> {
+    match (current, previous) {
+        (Some(now), Some(before)) if before > 0.0 => Some((now / before - 1.0) * 100.0),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RankQuery {
+    pub reporter: String,
+    pub year: i32,
+    pub flow: Option<TradeFlow>,
+    pub limit: i32,
+    /// Empty = the top list; one code, or several joined by '+'.
+    pub partner: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankEntry {
+    /// `None` when a quoted statement gives no rank.
+    pub rank: Option<u32>,
+    pub partner: String,
+    pub value_usd: Option<f64>,
+    pub share_pct: Option<f64>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ranking {
+    pub entries: Vec<RankEntry>,
+    pub partner_count: usize,
+    pub quoted: bool,
+    pub sources: Vec<Arc<Source>>,
+    pub combined_share_pct: Option<f64>,
+}
+
+const DEFAULT_RANK_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 1000;
+
+pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, QueryError> {
+    let reporter = known_economy(dataset, "reporter", &request.reporter)?;
+    let year = year("year", request.year)?;
+    let flow = request
+        .flow
+        .ok_or_else(|| QueryError::invalid("flow", "is required: EXPORT, IMPORT or TOTAL"))?;
+    let limit = count("limit", request.limit, DEFAULT_RANK_LIMIT, MAX_LIMIT)?;
+    let partners = match request.partner.trim() {
+        "" => Vec::new(),
+        raw => raw
+            .split('+')
+            .map(|code| known_economy(dataset, "partner", code))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let question = RankQuestion { reporter: &reporter, year, flow };
+    match computed_ranking(dataset, &question) {
+        Some(table) => table.answer(&partners, limit, &question),
+        None => quoted_ranking(dataset, &question, &partners, limit),
+    }
+}
+
+struct RankQuestion<'a> {
+    reporter: &'a EconomyCode,
+    year: i32,
+    flow: TradeFlow,
+}
+
+impl RankQuestion<'_> {
+    fn describe(&self) -> String {
+        let what = match self.flow {
+            TradeFlow::Export => "export destinations",
+            TradeFlow::Import => "import origins",
+            TradeFlow::Total => "trading partners",
+        };
+        format!("{}'s {what} in {}", self.reporter, self.year)
+    }
+}
+
+/// Every partner's value for one reporter, year and flow, largest first.
+struct RankTable {
+    rows: Vec<(EconomyCode, f64)>,
+    total: f64,
+    sources: Vec<Arc<Source>>,
+}
+
+fn computed_ranking(dataset: &Dataset, question: &RankQuestion<'_>) -> Option<RankTable> {
+    let mut by_partner: BTreeMap<EconomyCode, f64> = BTreeMap::new();
+    let mut sources: Vec<Arc<Source>> = Vec::new();
+    let wanted = |flow: TradeFlow| question.flow == TradeFlow::Total || flow == question.flow;
+    for row in dataset.partner_flows.iter().filter(|row| {
+        &row.reporter == question.reporter
+            && row.year == question.year
+            && row.flow != TradeFlow::Total
+            && wanted(row.flow)
+    }) {
+        *by_partner.entry(row.partner.clone()).or_default() += row.value_usd;
+        if !sources.iter().any(|s| s.key == row.source.key) {
+            sources.push(row.source.clone());
+        }
+    }
+    if by_partner.is_empty() {
+        return None;
+    }
+    let mut rows: Vec<(EconomyCode, f64)> = by_partner.into_iter().collect();
+    // Largest first; ties broken by code so ranks are stable.
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let total = rows.iter().map(|(_, value)| value).sum();
+    Some(RankTable { rows, total, sources })
+}
+
+impl RankTable {
+    fn share(&self, value: f64) -> Option<f64> {
+        (self.total > 0.0).then(|| value / self.total * 100.0)
+    }
+
+    fn entry(&self, index: usize) -> RankEntry {
+        let (partner, value) = &self.rows[index];
+        RankEntry {
+            rank: Some(index as u32 + 1),
+            partner: partner.to_string(),
+            value_usd: Some(*value),
+            share_pct: self.share(*value),
+            note: String::new(),
+        }
+    }
+
+    fn answer(
+        self,
+        partners: &[EconomyCode],
+        limit: usize,
+        question: &RankQuestion<'_>,
+    ) -> Result<Ranking, QueryError> {
+        let entries = if partners.is_empty() {
+            (0..self.rows.len().min(limit)).map(|i| self.entry(i)).collect()
+        } else {
+            partners
+                .iter()
+                .map(|code| {
+                    self.rows
+                        .iter()
+                        .position(|(partner, _)| partner == code)
+                        .map(|index| self.entry(index))
+                        .ok_or_else(|| {
+                            QueryError::NotFound(format!(
+                                "partner: '{code}' is not among {}",
+                                question.describe()
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let combined_share_pct = (partners.len() > 1)
+            .then(|| entries.iter().filter_map(|e| e.share_pct).sum());
+        Ok(Ranking {
+            entries,
+            partner_count: self.rows.len(),
+            quoted: false,
+            sources: self.sources,
+            combined_share_pct,
+        })
+    }
+}
+
+fn quoted_ranking(
+    dataset: &Dataset,
+    question: &RankQuestion<'_>,
+    partners: &[EconomyCode],
+    limit: usize,
+) -> Result<Ranking, QueryError> {
+    let mut statements: Vec<_> = dataset
+        .quoted_ranks
+        .iter()
+        .filter(|q| &q.reporter == question.reporter && q.year == question.year && q.flow == question.flow)
+        .filter(|q| partners.is_empty() || q.partners == partners)
+        .collect();
+    if statements.is_empty() {
+        let about = match partners {
+            [] => String::new(),
+            _ => format!(" for partner {}", join_codes(partners)),
+        };
+        return Err(QueryError::NotFound(format!(
+            "no data on {}{about}: the store has neither complete partner figures nor a quoted rank",
+            question.describe()
+        )));
+    }
+    statements.sort_by_key(|q| (q.rank.is_none(), q.rank));
+    statements.truncate(limit);
+    let mut sources: Vec<Arc<Source>> = Vec::new();
+    for statement in &statements {
+        for source in &statement.sources {
+            if !sources.iter().any(|s| s.key == source.key) {
+                sources.push(source.clone());
+            }
+        }
+    }
+    let combined_share_pct = match statements.as_slice() {
+        [only] if only.partners.len() > 1 => only.share_pct,
+        _ => None,
+    };
+    Ok(Ranking {
+        entries: statements
+            .iter()
+            .map(|q| RankEntry {
+                rank: q.rank,
+                partner: join_codes(&q.partners),
+                value_usd: q.value_usd,
+                share_pct: q.share_pct,
+                note: q.note.clone(),
+            })
+            .collect(),
+        partner_count: 0,
+        quoted: true,
+        sources,
+        combined_share_pct,
+    })
+}
+
+fn join_codes(codes: &[EconomyCode]) -> String {
+    codes.iter().map(EconomyCode::as_str).collect::<Vec<_>>().join("+")
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProductQuery {
+    pub reporter: String,
+    pub partner: String,
+    pub year: i32,
+    pub flow: Option<TradeFlow>,
+    pub hs_digits: i32,
+    pub limit: i32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductLine {
+    pub hs_code: String,
+    pub description: String,
+    pub value_usd: Option<f64>,
+    pub share_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductBreakdown {
+    pub products: Vec<ProductLine>,
+    pub sources: Vec<Arc<Source>>,
+    pub quoted: bool,
+}
+
+const DEFAULT_PRODUCT_LIMIT: usize = 20;
+
+pub fn product_breakdown(dataset: &Dataset, request: &ProductQuery) -> Result<ProductBreakdown, QueryError> {
+    let reporter = known_economy(dataset, "reporter", &request.reporter)?;
+    let partner = known_economy(dataset, "partner", &request.partner)?;
+    let year = year("year", request.year)?;
+    let flow = match request.flow {
+        Some(flow @ (TradeFlow::Export | TradeFlow::Import)) => flow,
+        _ => return Err(QueryError::invalid("flow", "is required: EXPORT or IMPORT")),
+    };
+    let digits = match request.hs_digits {
+        0 => 2,
+        d @ (2 | 4 | 6) => d as usize,
+        other => return Err(QueryError::invalid("hs_digits", format!("{other} is not 2, 4 or 6"))),
+    };
+    let limit = count("limit", request.limit, DEFAULT_PRODUCT_LIMIT, MAX_LIMIT)?;
+
+    let rows: Vec<_> = dataset
+        .product_flows
+        .iter()
+        .filter(|r| r.reporter == reporter && r.partner == partner && r.year == year && r.flow == flow)
+        .collect();
+    if !rows.is_empty() {
+        return Ok(computed_products(&rows, digits, limit));
+    }
+    let quoted = dataset
+        .quoted_products
+        .iter()
+        .find(|q| q.reporter == reporter && q.partner == partner && q.year == year && q.flow == flow)
+        .ok_or_else(|| {
+            QueryError::NotFound(format!(
+                "no product data on {reporter}'s {} {partner} in {year}",
+                if flow == TradeFlow::Export { "exports to" } else { "imports from" }
+            ))
+        })?;
+    Ok(ProductBreakdown {
+        products: quoted
+            .products
+            .iter()
+            .take(limit)
+            .map(|description| ProductLine {
+                hs_code: String::new(),
+                description: description.clone(),
+                value_usd: None,
+                share_pct: None,
+            })
+            .collect(),
+        sources: quoted.sources.clone(),
+        quoted: true,
+    })
+}
+
+/// Sums rows to `digits`-long HS codes, using the finest level present so a
+/// chapter is never counted twice through its headings.
+fn computed_products(rows: &[&crate::domain::ProductFlow], digits: usize, limit: usize) -> ProductBreakdown {
+    let finest = rows.iter().map(|r| r.hs_code.len()).filter(|&len| len >= digits).max();
+    let level = finest.unwrap_or(digits);
+    let mut totals: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    let mut sources: Vec<Arc<Source>> = Vec::new();
+    for row in rows {
+        if row.hs_code.len() == digits && !row.description.is_empty() {
+            totals.entry(row.hs_code.clone()).or_default().1 = row.description.clone();
+        }
+        if row.hs_code.len() != level {
+            continue;
+        }
+        totals.entry(row.hs_code[..digits].to_owned()).or_default().0 += row.value_usd;
+        if !sources.iter().any(|s| s.key == row.source.key) {
+            sources.push(row.source.clone());
+        }
+    }
+    let grand_total: f64 = totals.values().map(|(value, _)| value).sum();
+    let mut lines: Vec<ProductLine> = totals
+        .into_iter()
+        .filter(|(_, (value, _))| *value > 0.0)
+        .map(|(hs_code, (value, description))| ProductLine {
+            hs_code,
+            description,
+            value_usd: Some(value),
+            share_pct: (grand_total > 0.0).then(|| value / grand_total * 100.0),
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        b.value_usd
+            .unwrap_or(0.0)
+            .total_cmp(&a.value_usd.unwrap_or(0.0))
+            .then_with(|| a.hs_code.cmp(&b.hs_code))
+    });
+    lines.truncate(limit);
+    ProductBreakdown {
+        products: lines,
+        sources,
+        quoted: false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,179 @@
+//! Wiring: [`Application::build`] binds the port and opens the database;
+//! [`Application::run_until_stopped`] serves, loads the dataset, reports
+//! health, and drains on shutdown. `main` and the tests both go through here.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::config::Settings;
+use crate::grpc::pb::agreement_service_server::AgreementServiceServer;
+use crate::grpc::pb::indicator_service_server::IndicatorServiceServer;
+use crate::grpc::pb::trade_service_server::TradeServiceServer;
+use crate::grpc::{AgreementApi, Api, IndicatorApi, SERVICE_NAMES, TradeApi, pb};
+use crate::query::ReadModel;
+use crate::seed;
+use crate::store::{SeedOutcome, Store};
+
+/// A bound, not yet serving, tradepact.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    store: Store,
+    settings: Settings,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks one) and opens the database.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let local_addr = listener.local_addr()?;
+        let store = Store::open(&settings.db).await?;
+        Ok(Self {
+            listener,
+            local_addr,
+            store,
+            settings,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting calls, lets
+    /// in-flight ones finish (up to the grace period) and returns.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let read_model = Arc::new(ReadModel::empty());
+        let (health, health_service) = tonic_health::server::health_reporter();
+        set_health(&health, ServingStatus::NotServing).await;
+
+        let stop_serving = CancellationToken::new();
+        let router = routes(Api::new(read_model.clone()), health_service)?;
+        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        let mut server = tokio::spawn(
+            router.serve_with_incoming_shutdown(incoming, stop_serving.clone().cancelled_owned()),
+        );
+
+        let loaded = tokio::select! {
+            loaded = load_dataset(&self.store, &read_model) => loaded,
+            ended = &mut server => {
+                return Err(anyhow::anyhow!("the server stopped while loading: {ended:?}"));
+            }
+        };
+        if let Err(error) = loaded {
+            stop_serving.cancel();
+            let _ = server.await;
+            return Err(error);
+        }
+        set_health(&health, ServingStatus::Serving).await;
+        if let Some(path) = &self.settings.ready_file {
+            write_ready_file(path, self.local_addr)?;
+        }
+        tracing::info!(addr = %self.local_addr, db = %self.store.path().display(), "serving");
+
+        tokio::select! {
+            () = shutdown => tracing::info!("shutdown requested; draining in-flight calls"),
+            ended = &mut server => return ended?.context("the server stopped"),
+        }
+        set_health(&health, ServingStatus::NotServing).await;
+        stop_serving.cancel();
+        match tokio::time::timeout(self.settings.shutdown_grace(), server).await {
+            Ok(ended) => ended?.context("the server failed while draining")?,
+            Err(_) => tracing::warn!(
+                grace_secs = self.settings.shutdown_grace_secs,
+                "calls still running after the grace period; exiting anyway"
+            ),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn routes(
+    api: Api,
+    health: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) -> anyhow::Result<tonic::transport::server::Router> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    // grpcurl before 1.8.8 speaks only v1alpha.
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+    Ok(Server::builder()
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            AgreementServiceServer::new(AgreementApi(api.clone()))
+                .accept_compressed(CompressionEncoding::Gzip)
+                .send_compressed(CompressionEncoding::Gzip),
+        )
+        .add_service(
+            TradeServiceServer::new(TradeApi(api.clone()))
+                .accept_compressed(CompressionEncoding::Gzip)
+                .send_compressed(CompressionEncoding::Gzip),
+        )
+        .add_service(
+            IndicatorServiceServer::new(IndicatorApi(api))
+                .accept_compressed(CompressionEncoding::Gzip)
+                .send_compressed(CompressionEncoding::Gzip),
+        ))
+}
+
+/// Applies the built-in dataset if it changed, then loads everything into
+/// the read model.
+async fn load_dataset(store: &Store, read_model: &ReadModel) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let seed = tokio::task::spawn_blocking(seed::builtin)
+        .await?
+        .context("the built-in dataset does not parse")?;
+    match store.apply_seed(Arc::new(seed)).await? {
+        SeedOutcome::Applied { version } => tracing::info!(%version, "built-in dataset written"),
+        SeedOutcome::Unchanged { version } => tracing::info!(%version, "built-in dataset already current"),
+    }
+    let dataset = store.load().await?;
+    tracing::info!(
+        agreements = dataset.agreements.len(),
+        trade_figures = dataset.trade.len(),
+        indicator_series = dataset.indicator_series.len(),
+        version = %dataset.version,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "dataset loaded"
+    );
+    read_model.replace(dataset);
+    Ok(())
+}
+
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    for name in SERVICE_NAMES {
+        health.set_service_status(name, status).await;
+    }
+}
+
+/// Writes the address atomically, so a reader never sees half of it.
+fn write_ready_file(path: &Path, addr: SocketAddr) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, format!("{addr}\n"))
+        .and_then(|()| std::fs::rename(&partial, path))
+        .with_context(|| format!("cannot write the ready file {}", path.display()))
+}

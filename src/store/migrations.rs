@@ -1,0 +1,44 @@
+//! Numbered schema migrations, embedded in the binary. The schema version is
+//! SQLite's `user_version`; each migration runs in its own transaction with
+//! the version bump, so a crash leaves the database at one version or the next.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// Migration `n` (1-based) takes the schema from version `n - 1` to `n`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The schema version this binary writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub fn run(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let error = |action| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Sqlite { action, path, source }
+    };
+    let current: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(error("read the schema version of"))?;
+    if current > LATEST {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: current,
+            supported: LATEST,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = index as i64 + 1;
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(error("migrate"))?;
+        tx.execute_batch(sql).map_err(error("migrate"))?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(error("migrate"))?;
+        tx.commit().map_err(error("migrate"))?;
+        tracing::info!(version, "migrated database schema");
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! SQLite: the only module that runs SQL. Opens the database (pragmas, then
+//! numbered migrations), writes the built-in dataset in one `BEGIN IMMEDIATE`
+//! transaction, and reads the whole dataset back in one read transaction.
+//!
+//! Every rusqlite call runs on the blocking pool (`spawn_blocking`), never on
+//! an async worker. One writer connection, behind a mutex, serialises writes;
+//! reads open their own read-only connection, which WAL lets run alongside it.
+
+mod load;
+mod migrations;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::domain::Dataset;
+use crate::seed::Seed;
+
+/// The `origin` of rows that come from the built-in dataset.
+pub const BUILTIN_ORIGIN: &str = "builtin";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot {action} database {path}: {source}")]
+    Sqlite {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {path} has schema version {found}, newer than this binary supports ({supported}); refusing to touch it"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("database {path} holds a row tradepact cannot read: {problem}")]
+    Corrupt { path: PathBuf, problem: String },
+    #[error("a database task stopped unexpectedly: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// What applying the built-in dataset did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedOutcome {
+    /// The database already held this exact dataset.
+    Unchanged { version: String },
+    /// The dataset was written (first start, or the file changed).
+    Applied { version: String },
+}
+
+/// Handle to one SQLite database file.
+#[derive(Clone)]
+pub struct Store {
+    path: Arc<PathBuf>,
+    writer: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if absent) the database at `path` and brings its schema
+    /// up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = open_writer(&path)?;
+            migrations::run(&mut writer, &path)?;
+            Ok(Self {
+                path: Arc::new(path),
+                writer: Arc::new(Mutex::new(writer)),
+            })
+        })
+        .await?
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `seed` unless the database already holds exactly it.
+    pub async fn apply_seed(&self, seed: Arc<Seed>) -> Result<SeedOutcome, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = store.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            write::apply_seed(&mut writer, &seed).map_err(|source| store.sqlite("write the built-in dataset to", source))
+        })
+        .await?
+    }
+
+    /// Reads the whole dataset in one read transaction.
+    pub async fn load(&self) -> Result<Dataset, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut reader = open_reader(&store.path)?;
+            load::dataset(&mut reader, &store.path)
+        })
+        .await?
+    }
+
+    fn sqlite(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            action,
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let error = |action| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Sqlite { action, path, source }
+    };
+    let connection = Connection::open(path).map_err(error("open"))?;
+    // busy_timeout first, so switching to WAL waits out a concurrent opener.
+    connection
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(error("configure"))?;
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(error("configure"))?;
+    Ok(connection)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let error = |action| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Sqlite { action, path, source }
+    };
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(error("open"))?;
+    connection
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(error("configure"))?;
+    Ok(connection)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,273 @@
+//! Writes the built-in dataset: all of it in one `BEGIN IMMEDIATE` transaction,
+//! replacing the previous built-in rows, so readers see the old dataset or the
+//! new one and never a mix.
+
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::domain::{Agreement, Dataset, PartialDate, Source};
+use crate::seed::Seed;
+
+use super::{BUILTIN_ORIGIN, SeedOutcome};
+
+const SHA_KEY: &str = "builtin_sha256";
+const VERSION_KEY: &str = "builtin_version";
+
+/// Tables holding built-in rows, children before parents.
+const TABLES: &[&str] = &[
+    "agreement_events",
+    "agreements",
+    "trade_figures",
+    "quoted_ranks",
+    "quoted_products",
+    "partner_flows",
+    "product_flows",
+    "indicator_values",
+    "indicators",
+    "economies",
+    "sources",
+];
+
+pub fn apply_seed(connection: &mut Connection, seed: &Seed) -> rusqlite::Result<SeedOutcome> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version = seed.dataset.version.clone();
+    let recorded: Option<String> = tx
+        .query_row("SELECT value FROM meta WHERE key = ?1", [SHA_KEY], |row| row.get(0))
+        .optional()?;
+    if recorded.as_deref() == Some(seed.sha256.as_str()) {
+        return Ok(SeedOutcome::Unchanged { version });
+    }
+    for table in TABLES {
+        // Conflicts go with their events (ON DELETE CASCADE).
+        tx.execute(&format!("DELETE FROM {table} WHERE origin = ?1"), [BUILTIN_ORIGIN])?;
+    }
+    insert_dataset(&tx, &seed.dataset)?;
+    set_meta(&tx, SHA_KEY, &seed.sha256)?;
+    set_meta(&tx, VERSION_KEY, &version)?;
+    tx.commit()?;
+    Ok(SeedOutcome::Applied { version })
+}
+
+/// The built-in edition recorded in the database, if any.
+pub fn builtin_version(connection: &Connection) -> rusqlite::Result<Option<String>> {
+    connection
+        .query_row("SELECT value FROM meta WHERE key = ?1", [VERSION_KEY], |row| row.get(0))
+        .optional()
+}
+
+fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+fn insert_dataset(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
+    insert_sources(tx, dataset)?;
+    insert_economies(tx, dataset)?;
+    for agreement in dataset.agreements.values() {
+        insert_agreement(tx, agreement)?;
+    }
+    insert_trade(tx, dataset)?;
+    insert_indicators(tx, dataset)?;
+    Ok(())
+}
+
+/// Every source the dataset refers to, each once.
+fn insert_sources(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
+    let mut statement = tx.prepare(
+        "INSERT INTO sources (key, title, publisher, url, published, retrieved_at, license, redistributable, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (key) DO NOTHING",
+    )?;
+    for source in all_sources(dataset) {
+        statement.execute(params![
+            source.key,
+            source.title,
+            source.publisher,
+            source.url,
+            source.published.map(|d| d.to_string()),
+            source.retrieved_at,
+            source.license,
+            source.redistributable,
+            BUILTIN_ORIGIN,
+        ])?;
+    }
+    Ok(())
+}
+
+fn all_sources(dataset: &Dataset) -> impl Iterator<Item = &Arc<Source>> {
+    let agreements = dataset.agreements.values().flat_map(|a| {
+        a.sources.iter().chain(a.events.iter().flat_map(|e| {
+            e.sources
+                .iter()
+                .chain(e.conflicts.iter().flat_map(|c| c.sources.iter()))
+        }))
+    });
+    agreements
+        .chain(dataset.trade.iter().flat_map(|t| t.sources.iter()))
+        .chain(dataset.quoted_ranks.iter().flat_map(|q| q.sources.iter()))
+        .chain(dataset.quoted_products.iter().flat_map(|q| q.sources.iter()))
+        .chain(dataset.indicator_series.iter().flat_map(|s| s.sources.iter()))
+        .chain(dataset.partner_flows.iter().map(|f| &f.source))
+        .chain(dataset.product_flows.iter().map(|f| &f.source))
+}
+
+fn keys(sources: &[Arc<Source>]) -> String {
+    sources.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn date(value: Option<PartialDate>) -> Option<String> {
+    value.map(|d| d.to_string())
+}
+
+fn insert_economies(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
+    let mut statement =
+        tx.prepare("INSERT INTO economies (code, name, members, origin) VALUES (?1, ?2, ?3, ?4)")?;
+    for economy in dataset.economies.values() {
+        let members = economy.members.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" ");
+        statement.execute(params![economy.code.as_str(), economy.name, members, BUILTIN_ORIGIN])?;
+    }
+    Ok(())
+}
+
+fn insert_agreement(tx: &Transaction<'_>, agreement: &Agreement) -> rusqlite::Result<()> {
+    let parties = agreement.parties.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ");
+    tx.execute(
+        "INSERT INTO agreements (id, name, kind, parties, note, sources, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            agreement.id,
+            agreement.name,
+            agreement.kind,
+            parties,
+            agreement.note,
+            keys(&agreement.sources),
+            BUILTIN_ORIGIN
+        ],
+    )?;
+    let mut event_statement = tx.prepare_cached(
+        "INSERT INTO agreement_events
+             (agreement_id, position, kind, start, end_date, round_number, format, venue, party, note, sources, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    let mut conflict_statement = tx.prepare_cached(
+        "INSERT INTO event_conflicts (event_id, position, start, end_date, sources) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (position, event) in agreement.events.iter().enumerate() {
+        event_statement.execute(params![
+            agreement.id,
+            position as i64,
+            event.kind.as_str(),
+            date(event.start),
+            date(event.end),
+            event.round_number,
+            event.format.as_str(),
+            event.venue,
+            event.party.as_ref().map(|p| p.as_str()),
+            event.note,
+            keys(&event.sources),
+            BUILTIN_ORIGIN,
+        ])?;
+        let event_id = tx.last_insert_rowid();
+        for (position, conflict) in event.conflicts.iter().enumerate() {
+            conflict_statement.execute(params![
+                event_id,
+                position as i64,
+                date(conflict.start),
+                date(conflict.end),
+                keys(&conflict.sources),
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_trade(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
+    let mut figures = tx.prepare(
+        "INSERT INTO trade_figures
+             (reporter, partner, year, exports_usd, imports_usd, total_usd, family, preferred, note, sources, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for f in &dataset.trade {
+        figures.execute(params![
+            f.reporter.as_str(),
+            f.partner.as_str(),
+            f.year,
+            f.exports_usd,
+            f.imports_usd,
+            f.total_usd,
+            f.family,
+            f.preferred,
+            f.note,
+            keys(&f.sources),
+            BUILTIN_ORIGIN,
+        ])?;
+    }
+    let mut ranks = tx.prepare(
+        "INSERT INTO quoted_ranks (reporter, year, flow, partners, rank, share_pct, value_usd, note, sources, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for q in &dataset.quoted_ranks {
+        let partners = q.partners.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("+");
+        ranks.execute(params![
+            q.reporter.as_str(),
+            q.year,
+            q.flow.as_str(),
+            partners,
+            q.rank,
+            q.share_pct,
+            q.value_usd,
+            q.note,
+            keys(&q.sources),
+            BUILTIN_ORIGIN,
+        ])?;
+    }
+    let mut products = tx.prepare(
+        "INSERT INTO quoted_products (reporter, partner, year, flow, products, note, sources, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for q in &dataset.quoted_products {
+        products.execute(params![
+            q.reporter.as_str(),
+            q.partner.as_str(),
+            q.year,
+            q.flow.as_str(),
+            q.products.join("\n"),
+            q.note,
+            keys(&q.sources),
+            BUILTIN_ORIGIN,
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_indicators(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
+    let mut indicators =
+        tx.prepare("INSERT INTO indicators (code, name, unit, origin) VALUES (?1, ?2, ?3, ?4)")?;
+    for indicator in dataset.indicators.values() {
+        indicators.execute(params![indicator.code, indicator.name, indicator.unit, BUILTIN_ORIGIN])?;
+    }
+    let mut values = tx.prepare(
+        "INSERT INTO indicator_values (economy, indicator, vintage, year, value, sources, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for series in &dataset.indicator_series {
+        let sources = keys(&series.sources);
+        for (year, value) in &series.points {
+            values.execute(params![
+                series.economy.as_str(),
+                series.indicator,
+                series.vintage,
+                year,
+                value,
+                sources,
+                BUILTIN_ORIGIN,
+            ])?;
+        }
+    }
+    Ok(())
+}

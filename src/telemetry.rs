@@ -1,0 +1,20 @@
+//! Logging: tracing to stdout, as text or JSON lines.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogFormat, Settings};
+
+/// Installs the global subscriber. Fails on a malformed filter; a second call
+/// (as in tests) leaves the first subscriber in place.
+pub fn init(settings: &Settings) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&settings.log)
+        .map_err(|e| anyhow::anyhow!("--log '{}' is not a valid filter: {e}", settings.log))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    let _already_set = match settings.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    Ok(())
+}
