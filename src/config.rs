@@ -35,11 +35,21 @@ pub enum LogFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address to serve gRPC on; port 0 picks a free port.
-    #[arg(long, env = "TRADEPACT_LISTEN", default_value = "0.0.0.0:50051", global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_LISTEN",
+        default_value = "0.0.0.0:50051",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// SQLite database file; created with the built-in dataset when absent.
-    #[arg(long, env = "TRADEPACT_DB", default_value = "./tradepact.db", global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_DB",
+        default_value = "./tradepact.db",
+        global = true
+    )]
     pub db: PathBuf,
 
     /// Once serving, write the bound address to this file (for scripts and tests
@@ -52,11 +62,22 @@ pub struct Settings {
     pub log: String,
 
     /// Log line format.
-    #[arg(long, env = "TRADEPACT_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Seconds to let in-flight calls finish after SIGTERM/SIGINT before exiting anyway.
-    #[arg(long, env = "TRADEPACT_SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_SHUTDOWN_GRACE_SECS",
+        default_value_t = 20,
+        global = true
+    )]
     pub shutdown_grace_secs: u64,
 }
 

@@ -108,7 +108,9 @@ impl Application {
 
 fn routes(
     api: Api,
-    health: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
 ) -> anyhow::Result<tonic::transport::server::Router> {
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -148,7 +150,9 @@ async fn load_dataset(store: &Store, read_model: &ReadModel) -> anyhow::Result<(
         .context("the built-in dataset does not parse")?;
     match store.apply_seed(Arc::new(seed)).await? {
         SeedOutcome::Applied { version } => tracing::info!(%version, "built-in dataset written"),
-        SeedOutcome::Unchanged { version } => tracing::info!(%version, "built-in dataset already current"),
+        SeedOutcome::Unchanged { version } => {
+            tracing::info!(%version, "built-in dataset already current")
+        }
     }
     let dataset = store.load().await?;
     tracing::info!(

@@ -135,9 +135,14 @@ impl MeetingFormat {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Unspecified, Self::InPerson, Self::Virtual, Self::Hybrid]
-            .into_iter()
-            .find(|format| format.as_str() == text)
+        [
+            Self::Unspecified,
+            Self::InPerson,
+            Self::Virtual,
+            Self::Hybrid,
+        ]
+        .into_iter()
+        .find(|format| format.as_str() == text)
     }
 }
 
@@ -300,7 +305,11 @@ mod tests {
     }
 
     #[track_caller]
-    fn check(agreement: &Agreement, as_of: Option<&str>, expected: Option<(AgreementStatus, &str)>) {
+    fn check(
+        agreement: &Agreement,
+        as_of: Option<&str>,
+        expected: Option<(AgreementStatus, &str)>,
+    ) {
         let got = agreement
             .status(as_of.and_then(day))
             .map(|s| (s.status, s.since.map(|d| d.to_string()).unwrap_or_default()));
@@ -351,7 +360,11 @@ mod tests {
             event(K::EnteredIntoForce, None),
         ]);
         check(&investment, None, Some((InForce, "")));
-        check(&investment, Some("2025-01-01"), Some((Signed, "2009-06-02")));
+        check(
+            &investment,
+            Some("2025-01-01"),
+            Some((Signed, "2009-06-02")),
+        );
 
         let mys = agreement(vec![
             event(K::Launched, Some("2019-06-27")),

@@ -188,11 +188,25 @@ mod tests {
 
     #[test]
     fn rejects_malformed_and_impossible_dates() {
-        for text in ["", "20", "2020-1", "2020-13", "2021-02-29", "2020-10-06-1", "x020"] {
-            assert!(PartialDate::parse(text).is_err(), "{text} should be rejected");
+        for text in [
+            "",
+            "20",
+            "2020-1",
+            "2020-13",
+            "2021-02-29",
+            "2020-10-06-1",
+            "x020",
+        ] {
+            assert!(
+                PartialDate::parse(text).is_err(),
+                "{text} should be rejected"
+            );
         }
         assert_eq!(date("2024-02-29").day(), 29);
-        assert_eq!(PartialDate::new(2020, 0, 3), Err(DateError::DayWithoutMonth));
+        assert_eq!(
+            PartialDate::new(2020, 0, 3),
+            Err(DateError::DayWithoutMonth)
+        );
     }
 
     #[test]

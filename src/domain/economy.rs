@@ -11,7 +11,9 @@ pub struct EconomyCode(String);
 pub enum EconomyCodeError {
     #[error("is empty; expected an ISO 3166-1 alpha-3 code such as KOR or a group such as ASEAN")]
     Empty,
-    #[error("'{0}' is not an ISO 3166-1 alpha-3 code (such as KOR) or a group name (such as ASEAN)")]
+    #[error(
+        "'{0}' is not an ISO 3166-1 alpha-3 code (such as KOR) or a group name (such as ASEAN)"
+    )]
     Malformed(String),
 }
 
@@ -65,16 +67,28 @@ mod tests {
 
     #[test]
     fn upper_cases_valid_codes() {
-        assert_eq!(EconomyCode::parse("khm").map(|c| c.to_string()), Ok("KHM".into()));
-        assert_eq!(EconomyCode::parse(" Asean ").map(|c| c.to_string()), Ok("ASEAN".into()));
-        assert_eq!(EconomyCode::parse("EU").map(|c| c.to_string()), Ok("EU".into()));
+        assert_eq!(
+            EconomyCode::parse("khm").map(|c| c.to_string()),
+            Ok("KHM".into())
+        );
+        assert_eq!(
+            EconomyCode::parse(" Asean ").map(|c| c.to_string()),
+            Ok("ASEAN".into())
+        );
+        assert_eq!(
+            EconomyCode::parse("EU").map(|c| c.to_string()),
+            Ok("EU".into())
+        );
     }
 
     #[test]
     fn rejects_empty_and_malformed_codes() {
         assert_eq!(EconomyCode::parse(""), Err(EconomyCodeError::Empty));
         for bad in ["K", "K0R", "KOR;", "한국", "ABCDEFGHIJKLMNOPQ"] {
-            assert!(matches!(EconomyCode::parse(bad), Err(EconomyCodeError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(EconomyCode::parse(bad), Err(EconomyCodeError::Malformed(_))),
+                "{bad}"
+            );
         }
     }
 

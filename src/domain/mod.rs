@@ -9,8 +9,7 @@ mod indicator;
 mod trade;
 
 pub use agreement::{
-    Agreement, AgreementEvent, AgreementStatus, AlternativeDate, EventKind, MeetingFormat,
-    StatusAt,
+    Agreement, AgreementEvent, AgreementStatus, AlternativeDate, EventKind, MeetingFormat, StatusAt,
 };
 pub use dataset::Dataset;
 pub use date::{DateError, PartialDate};

@@ -123,7 +123,11 @@ pub fn event(value: &AgreementEvent) -> pb::AgreementEvent {
         round_number: value.round_number.map_or(0, |n| n as i32),
         format: meeting_format(value.format).into(),
         venue: value.venue.clone(),
-        party: value.party.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+        party: value
+            .party
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         note: value.note.clone(),
         sources: sources(&value.sources),
         conflicts: value.conflicts.iter().map(alternative).collect(),

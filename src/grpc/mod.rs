@@ -69,17 +69,25 @@ impl Api {
         let started = Instant::now();
         let result = match self.read_model.snapshot() {
             Some(dataset) => query(&dataset).map(reply).map_err(Status::from),
-            None => Err(Status::unavailable("the dataset is still loading; retry shortly")),
+            None => Err(Status::unavailable(
+                "the dataset is still loading; retry shortly",
+            )),
         };
-        let code = result.as_ref().map_or_else(|status| status.code(), |_| tonic::Code::Ok);
-        tracing::debug!(method, ?code, elapsed_us = started.elapsed().as_micros() as u64, "call");
+        let code = result
+            .as_ref()
+            .map_or_else(|status| status.code(), |_| tonic::Code::Ok);
+        tracing::debug!(
+            method,
+            ?code,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "call"
+        );
         result.map(Response::new)
     }
 }
 
 /// Decodes an enum field, naming it when the value is not one of the enum's.
 fn enum_field<E: TryFrom<i32>>(field: &'static str, value: i32) -> Result<E, Status> {
-    E::try_from(value).map_err(|_| {
-        Status::invalid_argument(format!("{field}: {value} is not a valid value"))
-    })
+    E::try_from(value)
+        .map_err(|_| Status::invalid_argument(format!("{field}: {value} is not a valid value")))
 }

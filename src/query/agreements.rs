@@ -36,7 +36,10 @@ pub struct GetAgreement {
     pub as_of: Option<(i32, i32, i32)>,
 }
 
-pub fn get_agreement(dataset: &Dataset, request: &GetAgreement) -> Result<AgreementView, QueryError> {
+pub fn get_agreement(
+    dataset: &Dataset,
+    request: &GetAgreement,
+) -> Result<AgreementView, QueryError> {
     let id = agreement_id("id", &request.id)?;
     let as_of = optional_full_date("as_of", request.as_of)?;
     let agreement = find(dataset, &id)?;
@@ -63,13 +66,21 @@ pub struct AgreementPage {
 /// Agreements in id order. A party matches directly or through a group it
 /// belongs to (Cambodia matches Korea–ASEAN). With `as_of`, agreements that
 /// had no status yet on that date are left out.
-pub fn list_agreements(dataset: &Dataset, request: &ListAgreements) -> Result<AgreementPage, QueryError> {
+pub fn list_agreements(
+    dataset: &Dataset,
+    request: &ListAgreements,
+) -> Result<AgreementPage, QueryError> {
     let party = match request.party.trim() {
         "" => None,
         raw => Some(known_economy(dataset, "party", raw)?),
     };
     let as_of = optional_full_date("as_of", request.as_of)?;
-    let page_size = count("page_size", request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+    let page_size = count(
+        "page_size",
+        request.page_size,
+        DEFAULT_PAGE_SIZE,
+        MAX_PAGE_SIZE,
+    )?;
     let filters = fingerprint(&[
         party.as_ref().map_or("", |p| p.as_str()),
         &format!("{:?}", request.status),
@@ -114,7 +125,10 @@ pub fn list_agreements(dataset: &Dataset, request: &ListAgreements) -> Result<Ag
 }
 
 /// The official rounds of an agreement, in order.
-pub fn negotiation_rounds(dataset: &Dataset, raw_id: &str) -> Result<Vec<AgreementEvent>, QueryError> {
+pub fn negotiation_rounds(
+    dataset: &Dataset,
+    raw_id: &str,
+) -> Result<Vec<AgreementEvent>, QueryError> {
     let id = agreement_id("agreement_id", raw_id)?;
     let agreement = find(dataset, &id)?;
     let mut rounds: Vec<AgreementEvent> = agreement.rounds().cloned().collect();

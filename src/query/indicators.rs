@@ -35,22 +35,32 @@ pub struct IndicatorAnswer {
     pub vintages: Vec<String>,
 }
 
-pub fn indicator_series(dataset: &Dataset, request: &IndicatorQuery) -> Result<IndicatorAnswer, QueryError> {
+pub fn indicator_series(
+    dataset: &Dataset,
+    request: &IndicatorQuery,
+) -> Result<IndicatorAnswer, QueryError> {
     let economy = known_economy(dataset, "economy", &request.economy)?;
     let code = request.indicator.trim().to_ascii_uppercase();
     if code.is_empty() {
-        return Err(QueryError::invalid("indicator", "must not be empty; e.g. 'NY.GDP.MKTP.KD.ZG'"));
+        return Err(QueryError::invalid(
+            "indicator",
+            "must not be empty; e.g. 'NY.GDP.MKTP.KD.ZG'",
+        ));
     }
     if !is_valid_indicator_code(&code) {
         return Err(QueryError::invalid(
             "indicator",
-            format!("'{}' is not a World Bank indicator code such as NY.GDP.MKTP.KD.ZG", shorten(&request.indicator)),
+            format!(
+                "'{}' is not a World Bank indicator code such as NY.GDP.MKTP.KD.ZG",
+                shorten(&request.indicator)
+            ),
         ));
     }
-    let indicator = dataset
-        .indicators
-        .get(&code)
-        .ok_or_else(|| QueryError::NotFound(format!("indicator: '{code}' is not an indicator this service holds")))?;
+    let indicator = dataset.indicators.get(&code).ok_or_else(|| {
+        QueryError::NotFound(format!(
+            "indicator: '{code}' is not an indicator this service holds"
+        ))
+    })?;
     let years = YearRange::parse(request.start_year, request.end_year)?;
 
     let mut series: Vec<&IndicatorSeries> = dataset
@@ -66,12 +76,19 @@ pub fn indicator_series(dataset: &Dataset, request: &IndicatorQuery) -> Result<I
         "" => latest_points(&series, years),
         raw => {
             let vintage = parse_vintage(raw)?;
-            let chosen = series.iter().find(|s| s.vintage == vintage).ok_or_else(|| {
-                QueryError::NotFound(format!(
-                    "vintage: no {code} vintage {vintage} for {economy}; held: {}",
-                    if vintages.is_empty() { "none".to_owned() } else { vintages.join(", ") }
-                ))
-            })?;
+            let chosen = series
+                .iter()
+                .find(|s| s.vintage == vintage)
+                .ok_or_else(|| {
+                    QueryError::NotFound(format!(
+                        "vintage: no {code} vintage {vintage} for {economy}; held: {}",
+                        if vintages.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            vintages.join(", ")
+                        }
+                    ))
+                })?;
             points_of(chosen, years).collect()
         }
     };
@@ -88,12 +105,18 @@ fn parse_vintage(raw: &str) -> Result<String, QueryError> {
         Ok(date) if date.is_full() => Ok(date.to_string()),
         _ => Err(QueryError::invalid(
             "vintage",
-            format!("'{}' is not a release date of the form YYYY-MM-DD", shorten(raw)),
+            format!(
+                "'{}' is not a release date of the form YYYY-MM-DD",
+                shorten(raw)
+            ),
         )),
     }
 }
 
-fn points_of(series: &IndicatorSeries, years: YearRange) -> impl Iterator<Item = IndicatorPoint> + '_ {
+fn points_of(
+    series: &IndicatorSeries,
+    years: YearRange,
+) -> impl Iterator<Item = IndicatorPoint> + '_ {
     series
         .points
         .iter()
@@ -107,7 +130,10 @@ fn points_of(series: &IndicatorSeries, years: YearRange) -> impl Iterator<Item =
 }
 
 /// For each year, the point from the newest vintage that covers it.
-fn latest_points(series_oldest_first: &[&IndicatorSeries], years: YearRange) -> Vec<IndicatorPoint> {
+fn latest_points(
+    series_oldest_first: &[&IndicatorSeries],
+    years: YearRange,
+) -> Vec<IndicatorPoint> {
     let mut by_year: std::collections::BTreeMap<i32, IndicatorPoint> = Default::default();
     for series in series_oldest_first {
         for point in points_of(series, years) {

@@ -33,7 +33,10 @@ pub fn is_valid_indicator_code(code: &str) -> bool {
 pub fn agreement_id(field: &'static str, raw: &str) -> Result<String, QueryError> {
     let id = raw.trim().to_ascii_lowercase();
     if id.is_empty() {
-        return Err(QueryError::invalid(field, "must not be empty; e.g. 'kor-khm'"));
+        return Err(QueryError::invalid(
+            field,
+            "must not be empty; e.g. 'kor-khm'",
+        ));
     }
     if !is_valid_agreement_id(&id) {
         return Err(QueryError::invalid(
@@ -107,8 +110,16 @@ pub struct YearRange {
 
 impl YearRange {
     pub fn parse(start: i32, end: i32) -> Result<Self, QueryError> {
-        let start = if start == 0 { *YEARS.start() } else { year("start_year", start)? };
-        let end = if end == 0 { *YEARS.end() } else { year("end_year", end)? };
+        let start = if start == 0 {
+            *YEARS.start()
+        } else {
+            year("start_year", start)?
+        };
+        let end = if end == 0 {
+            *YEARS.end()
+        } else {
+            year("end_year", end)?
+        };
         if start > end {
             return Err(QueryError::invalid(
                 "start_year",
@@ -124,7 +135,12 @@ impl YearRange {
 }
 
 /// A count with a default for 0, coerced down to `max`, negative rejected.
-pub fn count(field: &'static str, raw: i32, default: usize, max: usize) -> Result<usize, QueryError> {
+pub fn count(
+    field: &'static str,
+    raw: i32,
+    default: usize,
+    max: usize,
+) -> Result<usize, QueryError> {
     match raw {
         0 => Ok(default),
         n if n < 0 => Err(QueryError::invalid(field, format!("{n} is negative"))),
@@ -139,15 +155,35 @@ mod tests {
     #[test]
     fn agreement_ids_are_lower_case_slugs() {
         assert_eq!(agreement_id("id", " KOR-KHM "), Ok("kor-khm".into()));
-        for bad in ["", "kor khm", "kor_khm", "-kor", "kor-", "kor--khm", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "kor khm",
+            "kor_khm",
+            "-kor",
+            "kor-",
+            "kor--khm",
+            &"a".repeat(65),
+        ] {
             assert!(agreement_id("id", bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn year_ranges_are_checked_and_name_their_field() {
-        assert_eq!(YearRange::parse(0, 0), Ok(YearRange { start: 1900, end: 2100 }));
-        assert_eq!(YearRange::parse(2010, 2024), Ok(YearRange { start: 2010, end: 2024 }));
+        assert_eq!(
+            YearRange::parse(0, 0),
+            Ok(YearRange {
+                start: 1900,
+                end: 2100
+            })
+        );
+        assert_eq!(
+            YearRange::parse(2010, 2024),
+            Ok(YearRange {
+                start: 2010,
+                end: 2024
+            })
+        );
         let field_of = |result: Result<YearRange, QueryError>| match result {
             Err(QueryError::InvalidArgument { field, .. }) => field,
             other => panic!("expected an invalid argument, got {other:?}"),

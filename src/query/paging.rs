@@ -32,7 +32,8 @@ impl PageToken {
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| foreign())?;
         let text = String::from_utf8(bytes).map_err(|_| foreign())?;
         let mut parts = text.splitn(3, ':');
-        let (Some(PREFIX), Some(fingerprint), Some(after)) = (parts.next(), parts.next(), parts.next())
+        let (Some(PREFIX), Some(fingerprint), Some(after)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             return Err(foreign());
         };
@@ -70,7 +71,10 @@ mod tests {
     #[test]
     fn tokens_round_trip_for_their_filters() {
         let filters = fingerprint(&["KOR", "", ""]);
-        let token = PageToken { filters, after: "kor-khm".into() };
+        let token = PageToken {
+            filters,
+            after: "kor-khm".into(),
+        };
         assert_eq!(PageToken::decode(&token.encode(), filters), Ok(Some(token)));
         assert_eq!(PageToken::decode("", filters), Ok(None));
     }
@@ -78,10 +82,20 @@ mod tests {
     #[test]
     fn foreign_and_mismatched_tokens_are_invalid() {
         let filters = fingerprint(&["KOR"]);
-        let other = PageToken { filters: fingerprint(&["KHM"]), after: "x".into() }.encode();
+        let other = PageToken {
+            filters: fingerprint(&["KHM"]),
+            after: "x".into(),
+        }
+        .encode();
         for raw in ["garbage!", "Zm9v", other.as_str()] {
             assert!(
-                matches!(PageToken::decode(raw, filters), Err(QueryError::InvalidArgument { field: "page_token", .. })),
+                matches!(
+                    PageToken::decode(raw, filters),
+                    Err(QueryError::InvalidArgument {
+                        field: "page_token",
+                        ..
+                    })
+                ),
                 "{raw}"
             );
         }

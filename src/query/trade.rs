@@ -41,7 +41,10 @@ pub struct BilateralQuery {
     pub end_year: i32,
 }
 
-pub fn bilateral_trade(dataset: &Dataset, request: &BilateralQuery) -> Result<BilateralTrade, QueryError> {
+pub fn bilateral_trade(
+    dataset: &Dataset,
+    request: &BilateralQuery,
+) -> Result<BilateralTrade, QueryError> {
     let reporter = known_economy(dataset, "reporter", &request.reporter)?;
     let partner = known_economy(dataset, "partner", &request.partner)?;
     if reporter == partner {
@@ -129,9 +132,12 @@ fn oriented(figure: &TradeFigure, mirrored: bool) -> (Option<f64>, Option<f64>) 
 
 /// The stated total, or exports + imports when only those are stated.
 fn total_of(figure: &TradeFigure) -> Option<f64> {
-    figure
-        .total_usd
-        .or_else(|| figure.exports_usd.zip(figure.imports_usd).map(|(e, i)| e + i))
+    figure.total_usd.or_else(|| {
+        figure
+            .exports_usd
+            .zip(figure.imports_usd)
+            .map(|(e, i)| e + i)
+    })
 }
 
 /// Percent change from `previous` to `current`; absent without a base.
@@ -188,7 +194,11 @@ pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, 
             .map(|code| known_economy(dataset, "partner", code))
             .collect::<Result<Vec<_>, _>>()?,
     };
-    let question = RankQuestion { reporter: &reporter, year, flow };
+    let question = RankQuestion {
+        reporter: &reporter,
+        year,
+        flow,
+    };
     match computed_ranking(dataset, &question) {
         Some(table) => table.answer(&partners, limit, &question),
         None => quoted_ranking(dataset, &question, &partners, limit),
@@ -241,7 +251,11 @@ fn computed_ranking(dataset: &Dataset, question: &RankQuestion<'_>) -> Option<Ra
     // Largest first; ties broken by code so ranks are stable.
     rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let total = rows.iter().map(|(_, value)| value).sum();
-    Some(RankTable { rows, total, sources })
+    Some(RankTable {
+        rows,
+        total,
+        sources,
+    })
 }
 
 impl RankTable {
@@ -267,7 +281,9 @@ impl RankTable {
         question: &RankQuestion<'_>,
     ) -> Result<Ranking, QueryError> {
         let entries = if partners.is_empty() {
-            (0..self.rows.len().min(limit)).map(|i| self.entry(i)).collect()
+            (0..self.rows.len().min(limit))
+                .map(|i| self.entry(i))
+                .collect()
         } else {
             partners
                 .iter()
@@ -285,8 +301,8 @@ impl RankTable {
                 })
                 .collect::<Result<Vec<_>, _>>()?
         };
-        let combined_share_pct = (partners.len() > 1)
-            .then(|| entries.iter().filter_map(|e| e.share_pct).sum());
+        let combined_share_pct =
+            (partners.len() > 1).then(|| entries.iter().filter_map(|e| e.share_pct).sum());
         Ok(Ranking {
             entries,
             partner_count: self.rows.len(),
@@ -306,7 +322,9 @@ fn quoted_ranking(
     let mut statements: Vec<_> = dataset
         .quoted_ranks
         .iter()
-        .filter(|q| &q.reporter == question.reporter && q.year == question.year && q.flow == question.flow)
+        .filter(|q| {
+            &q.reporter == question.reporter && q.year == question.year && q.flow == question.flow
+        })
         .filter(|q| partners.is_empty() || q.partners == partners)
         .collect();
     if statements.is_empty() {
@@ -352,7 +370,11 @@ fn quoted_ranking(
 }
 
 fn join_codes(codes: &[EconomyCode]) -> String {
-    codes.iter().map(EconomyCode::as_str).collect::<Vec<_>>().join("+")
+    codes
+        .iter()
+        .map(EconomyCode::as_str)
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 #[derive(Debug, Clone, Default)]
@@ -382,7 +404,10 @@ pub struct ProductBreakdown {
 
 const DEFAULT_PRODUCT_LIMIT: usize = 20;
 
-pub fn product_breakdown(dataset: &Dataset, request: &ProductQuery) -> Result<ProductBreakdown, QueryError> {
+pub fn product_breakdown(
+    dataset: &Dataset,
+    request: &ProductQuery,
+) -> Result<ProductBreakdown, QueryError> {
     let reporter = known_economy(dataset, "reporter", &request.reporter)?;
     let partner = known_economy(dataset, "partner", &request.partner)?;
     let year = year("year", request.year)?;
@@ -393,14 +418,21 @@ pub fn product_breakdown(dataset: &Dataset, request: &ProductQuery) -> Result<Pr
     let digits = match request.hs_digits {
         0 => 2,
         d @ (2 | 4 | 6) => d as usize,
-        other => return Err(QueryError::invalid("hs_digits", format!("{other} is not 2, 4 or 6"))),
+        other => {
+            return Err(QueryError::invalid(
+                "hs_digits",
+                format!("{other} is not 2, 4 or 6"),
+            ));
+        }
     };
     let limit = count("limit", request.limit, DEFAULT_PRODUCT_LIMIT, MAX_LIMIT)?;
 
     let rows: Vec<_> = dataset
         .product_flows
         .iter()
-        .filter(|r| r.reporter == reporter && r.partner == partner && r.year == year && r.flow == flow)
+        .filter(|r| {
+            r.reporter == reporter && r.partner == partner && r.year == year && r.flow == flow
+        })
         .collect();
     if !rows.is_empty() {
         return Ok(computed_products(&rows, digits, limit));
@@ -408,11 +440,17 @@ pub fn product_breakdown(dataset: &Dataset, request: &ProductQuery) -> Result<Pr
     let quoted = dataset
         .quoted_products
         .iter()
-        .find(|q| q.reporter == reporter && q.partner == partner && q.year == year && q.flow == flow)
+        .find(|q| {
+            q.reporter == reporter && q.partner == partner && q.year == year && q.flow == flow
+        })
         .ok_or_else(|| {
             QueryError::NotFound(format!(
                 "no product data on {reporter}'s {} {partner} in {year}",
-                if flow == TradeFlow::Export { "exports to" } else { "imports from" }
+                if flow == TradeFlow::Export {
+                    "exports to"
+                } else {
+                    "imports from"
+                }
             ))
         })?;
     Ok(ProductBreakdown {
@@ -434,8 +472,16 @@ pub fn product_breakdown(dataset: &Dataset, request: &ProductQuery) -> Result<Pr
 
 /// Sums rows to `digits`-long HS codes, using the finest level present so a
 /// chapter is never counted twice through its headings.
-fn computed_products(rows: &[&crate::domain::ProductFlow], digits: usize, limit: usize) -> ProductBreakdown {
-    let finest = rows.iter().map(|r| r.hs_code.len()).filter(|&len| len >= digits).max();
+fn computed_products(
+    rows: &[&crate::domain::ProductFlow],
+    digits: usize,
+    limit: usize,
+) -> ProductBreakdown {
+    let finest = rows
+        .iter()
+        .map(|r| r.hs_code.len())
+        .filter(|&len| len >= digits)
+        .max();
     let level = finest.unwrap_or(digits);
     let mut totals: BTreeMap<String, (f64, String)> = BTreeMap::new();
     let mut sources: Vec<Arc<Source>> = Vec::new();
@@ -446,7 +492,10 @@ fn computed_products(rows: &[&crate::domain::ProductFlow], digits: usize, limit:
         if row.hs_code.len() != level {
             continue;
         }
-        totals.entry(row.hs_code[..digits].to_owned()).or_default().0 += row.value_usd;
+        totals
+            .entry(row.hs_code[..digits].to_owned())
+            .or_default()
+            .0 += row.value_usd;
         if !sources.iter().any(|s| s.key == row.source.key) {
             sources.push(row.source.clone());
         }

@@ -121,12 +121,18 @@ impl Builder {
         for row in sources {
             let context = format!("source '{}'", row.key);
             let valid_key = !row.key.is_empty()
-                && row
-                    .key
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.' || b == b'_');
+                && row.key.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'-'
+                        || b == b'.'
+                        || b == b'_'
+                });
             if !valid_key {
-                return Err(invalid(context, "keys are lower-case letters, digits, '-', '.', '_'"));
+                return Err(invalid(
+                    context,
+                    "keys are lower-case letters, digits, '-', '.', '_'",
+                ));
             }
             let source = Source {
                 key: row.key.clone(),
@@ -177,7 +183,11 @@ impl Builder {
 
     fn insert_economy(&mut self, economy: Economy) -> Result<(), SeedError> {
         let context = format!("economy '{}'", economy.code);
-        if self.economies.insert(economy.code.clone(), economy).is_some() {
+        if self
+            .economies
+            .insert(economy.code.clone(), economy)
+            .is_some()
+        {
             return Err(invalid(context, "declared twice"));
         }
         Ok(())
@@ -186,7 +196,10 @@ impl Builder {
     fn known_code(&self, context: &str, text: &str) -> Result<EconomyCode, SeedError> {
         let code = parse_code(context, text)?;
         if !self.economies.contains_key(&code) {
-            return Err(invalid(context, format!("'{code}' is not a declared economy or group")));
+            return Err(invalid(
+                context,
+                format!("'{code}' is not a declared economy or group"),
+            ));
         }
         Ok(code)
     }
@@ -220,7 +233,10 @@ impl Builder {
     fn agreement(&self, row: file::Agreement) -> Result<Agreement, SeedError> {
         let context = format!("agreement '{}'", row.id);
         if !crate::query::is_valid_agreement_id(&row.id) {
-            return Err(invalid(context, "ids are lower-case slugs such as 'kor-khm'"));
+            return Err(invalid(
+                context,
+                "ids are lower-case slugs such as 'kor-khm'",
+            ));
         }
         let parties = row
             .parties
@@ -252,7 +268,10 @@ impl Builder {
         let format = MeetingFormat::parse(&row.format)
             .ok_or_else(|| invalid(context, format!("unknown meeting format '{}'", row.format)))?;
         if row.round.is_some() != (kind == EventKind::Round) {
-            return Err(invalid(context, "a round number goes with, and only with, a 'round' event"));
+            return Err(invalid(
+                context,
+                "a round number goes with, and only with, a 'round' event",
+            ));
         }
         let party = match row.party.as_deref() {
             Some(party) => Some(self.known_code(context, party)?),
@@ -330,7 +349,10 @@ impl Builder {
     }
 
     fn quoted_products(&self, row: file::QuotedProducts) -> Result<QuotedProducts, SeedError> {
-        let context = format!("quoted products {}→{} {}", row.reporter, row.partner, row.year);
+        let context = format!(
+            "quoted products {}→{} {}",
+            row.reporter, row.partner, row.year
+        );
         check_year(&context, row.year)?;
         Ok(QuotedProducts {
             reporter: self.known_code(&context, &row.reporter)?,
@@ -348,7 +370,10 @@ impl Builder {
         row: file::IndicatorSeries,
         indicators: &BTreeMap<String, Indicator>,
     ) -> Result<IndicatorSeries, SeedError> {
-        let context = format!("indicator {} {} vintage {}", row.economy, row.indicator, row.vintage);
+        let context = format!(
+            "indicator {} {} vintage {}",
+            row.economy, row.indicator, row.vintage
+        );
         if !indicators.contains_key(&row.indicator) {
             return Err(invalid(context, "indicator is not declared"));
         }
@@ -360,7 +385,10 @@ impl Builder {
         for point in &row.points {
             check_year(&context, point.year)?;
             if point.value.is_some_and(|v| !v.is_finite()) {
-                return Err(invalid(&context, format!("year {} has no finite value", point.year)));
+                return Err(invalid(
+                    &context,
+                    format!("year {} has no finite value", point.year),
+                ));
             }
             points.push((point.year, point.value));
         }
@@ -409,7 +437,10 @@ fn optional_date(context: &str, text: Option<&str>) -> Result<Option<PartialDate
 
 fn check_year(context: &str, year: i32) -> Result<(), SeedError> {
     if !(1900..=2100).contains(&year) {
-        return Err(invalid(context, format!("year {year} is outside 1900..=2100")));
+        return Err(invalid(
+            context,
+            format!("year {year} is outside 1900..=2100"),
+        ));
     }
     Ok(())
 }

@@ -140,10 +140,14 @@ fn economies(tx: &Transaction<'_>) -> Read<BTreeMap<EconomyCode, Economy>> {
     Ok(out)
 }
 
-fn agreements(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<BTreeMap<String, Agreement>> {
+fn agreements(
+    tx: &Transaction<'_>,
+    lookup: &SourceLookup<'_>,
+) -> Read<BTreeMap<String, Agreement>> {
     let conflicts = conflicts(tx, lookup)?;
     let mut events = events(tx, lookup, conflicts)?;
-    let mut statement = tx.prepare("SELECT id, name, kind, parties, note, sources FROM agreements")?;
+    let mut statement =
+        tx.prepare("SELECT id, name, kind, parties, note, sources FROM agreements")?;
     let mut rows = statement.query([])?;
     let mut out = BTreeMap::new();
     while let Some(row) = rows.next()? {
@@ -179,14 +183,18 @@ fn events(
         let kind: String = row.get(2)?;
         let format: String = row.get(6)?;
         let event = AgreementEvent {
-            kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown event kind '{kind}'")))?,
+            kind: EventKind::parse(&kind)
+                .ok_or_else(|| corrupt(format!("unknown event kind '{kind}'")))?,
             start: date(row.get(3)?)?,
             end: date(row.get(4)?)?,
             round_number: row.get(5)?,
             format: MeetingFormat::parse(&format)
                 .ok_or_else(|| corrupt(format!("unknown meeting format '{format}'")))?,
             venue: row.get(7)?,
-            party: row.get::<_, Option<String>>(8)?.map(|p| code(&p)).transpose()?,
+            party: row
+                .get::<_, Option<String>>(8)?
+                .map(|p| code(&p))
+                .transpose()?,
             note: row.get(9)?,
             sources: lookup.list(&row.get::<_, String>(10)?)?,
             conflicts: conflicts.remove(&id).unwrap_or_default(),
@@ -196,7 +204,10 @@ fn events(
     Ok(out)
 }
 
-fn conflicts(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<HashMap<i64, Vec<AlternativeDate>>> {
+fn conflicts(
+    tx: &Transaction<'_>,
+    lookup: &SourceLookup<'_>,
+) -> Read<HashMap<i64, Vec<AlternativeDate>>> {
     let mut statement =
         tx.prepare("SELECT event_id, start, end_date, sources FROM event_conflicts ORDER BY event_id, position")?;
     let mut rows = statement.query([])?;
@@ -279,7 +290,11 @@ fn quoted_products(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<
                 partner: code(&row.get::<_, String>(1)?)?,
                 year: row.get(2)?,
                 flow: flow(&row.get::<_, String>(3)?)?,
-                products: row.get::<_, String>(4)?.lines().map(str::to_owned).collect(),
+                products: row
+                    .get::<_, String>(4)?
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
                 note: row.get(5)?,
                 sources: lookup.list(&row.get::<_, String>(6)?)?,
             })

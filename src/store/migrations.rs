@@ -17,7 +17,11 @@ pub const LATEST: i64 = MIGRATIONS.len() as i64;
 pub fn run(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let error = |action| {
         let path = path.to_path_buf();
-        move |source| StoreError::Sqlite { action, path, source }
+        move |source| StoreError::Sqlite {
+            action,
+            path,
+            source,
+        }
     };
     let current: i64 = connection
         .query_row("PRAGMA user_version", [], |row| row.get(0))

@@ -84,8 +84,12 @@ impl Store {
     pub async fn apply_seed(&self, seed: Arc<Seed>) -> Result<SeedOutcome, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut writer = store.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            write::apply_seed(&mut writer, &seed).map_err(|source| store.sqlite("write the built-in dataset to", source))
+            let mut writer = store
+                .writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            write::apply_seed(&mut writer, &seed)
+                .map_err(|source| store.sqlite("write the built-in dataset to", source))
         })
         .await?
     }
@@ -112,7 +116,11 @@ impl Store {
 fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let error = |action| {
         let path = path.to_path_buf();
-        move |source| StoreError::Sqlite { action, path, source }
+        move |source| StoreError::Sqlite {
+            action,
+            path,
+            source,
+        }
     };
     let connection = Connection::open(path).map_err(error("open"))?;
     // busy_timeout first, so switching to WAL waits out a concurrent opener.
@@ -132,7 +140,11 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let error = |action| {
         let path = path.to_path_buf();
-        move |source| StoreError::Sqlite { action, path, source }
+        move |source| StoreError::Sqlite {
+            action,
+            path,
+            source,
+        }
     };
     let connection = Connection::open_with_flags(
         path,

@@ -1,0 +1,117 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::seed;
+
+const SMALL: &str = include_str!("../seed/small_fixture.toml");
+
+async fn open_temp() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("t.db")).await.expect("opens");
+    (dir, store)
+}
+
+fn small() -> Arc<seed::Seed> {
+    Arc::new(seed::parse(SMALL).expect("fixture parses"))
+}
+
+#[tokio::test]
+async fn a_seed_round_trips_through_sqlite() {
+    let (_dir, store) = open_temp().await;
+    let seed = small();
+    assert_eq!(
+        store.apply_seed(seed.clone()).await.expect("applies"),
+        SeedOutcome::Applied {
+            version: "test-1".into()
+        }
+    );
+    let loaded = store.load().await.expect("loads");
+    assert_eq!(loaded.version, "test-1");
+    assert_eq!(loaded.agreements, seed.dataset.agreements);
+    assert_eq!(loaded.trade, seed.dataset.trade);
+    assert_eq!(loaded.economies, seed.dataset.economies);
+    assert_eq!(loaded.indicator_series, seed.dataset.indicator_series);
+}
+
+#[tokio::test]
+async fn the_same_seed_is_applied_once() {
+    let (_dir, store) = open_temp().await;
+    store.apply_seed(small()).await.expect("first");
+    assert_eq!(
+        store.apply_seed(small()).await.expect("second"),
+        SeedOutcome::Unchanged {
+            version: "test-1".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_changed_seed_replaces_the_old_rows() {
+    let (_dir, store) = open_temp().await;
+    store.apply_seed(small()).await.expect("first");
+    let changed = SMALL
+        .replace("version = \"test-1\"", "version = \"test-2\"")
+        .replace("total_musd = 1033", "total_musd = 1034");
+    let changed = Arc::new(seed::parse(&changed).expect("parses"));
+    assert_eq!(
+        store.apply_seed(changed).await.expect("re-applies"),
+        SeedOutcome::Applied {
+            version: "test-2".into()
+        }
+    );
+    let loaded = store.load().await.expect("loads");
+    assert_eq!(loaded.trade.len(), 1, "old rows are gone, not duplicated");
+    assert_eq!(loaded.trade[0].total_usd, Some(1_034_000_000.0));
+    assert_eq!(loaded.agreements["kor-khm"].events.len(), 2);
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_data() {
+    let (dir, store) = open_temp().await;
+    store.apply_seed(small()).await.expect("applies");
+    drop(store);
+    let reopened = Store::open(&dir.path().join("t.db"))
+        .await
+        .expect("reopens");
+    assert_eq!(reopened.load().await.expect("loads").agreements.len(), 1);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("future.db");
+    {
+        let connection = Connection::open(&path).expect("creates");
+        connection
+            .pragma_update(None, "user_version", migrations::LATEST + 1)
+            .expect("sets version");
+    }
+    match Store::open(&path).await {
+        Err(StoreError::NewerSchema { found, .. }) => assert_eq!(found, migrations::LATEST + 1),
+        Err(other) => panic!("expected NewerSchema, got {other}"),
+        Ok(_) => panic!("expected NewerSchema, got a store"),
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_an_error_not_a_rebuild() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("garbage.db");
+    std::fs::write(&path, vec![0x42; 8192]).expect("writes");
+    assert!(Store::open(&path).await.is_err());
+    assert_eq!(
+        std::fs::read(&path).expect("reads"),
+        vec![0x42; 8192],
+        "left untouched"
+    );
+}
+
+#[test]
+fn every_migration_applies_to_an_empty_database() {
+    let mut connection = Connection::open_in_memory().expect("opens");
+    migrations::run(&mut connection, Path::new(":memory:")).expect("migrates");
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("reads");
+    assert_eq!(version, migrations::LATEST);
+}

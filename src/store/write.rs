@@ -33,14 +33,19 @@ pub fn apply_seed(connection: &mut Connection, seed: &Seed) -> rusqlite::Result<
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version = seed.dataset.version.clone();
     let recorded: Option<String> = tx
-        .query_row("SELECT value FROM meta WHERE key = ?1", [SHA_KEY], |row| row.get(0))
+        .query_row("SELECT value FROM meta WHERE key = ?1", [SHA_KEY], |row| {
+            row.get(0)
+        })
         .optional()?;
     if recorded.as_deref() == Some(seed.sha256.as_str()) {
         return Ok(SeedOutcome::Unchanged { version });
     }
     for table in TABLES {
         // Conflicts go with their events (ON DELETE CASCADE).
-        tx.execute(&format!("DELETE FROM {table} WHERE origin = ?1"), [BUILTIN_ORIGIN])?;
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE origin = ?1"),
+            [BUILTIN_ORIGIN],
+        )?;
     }
     insert_dataset(&tx, &seed.dataset)?;
     set_meta(&tx, SHA_KEY, &seed.sha256)?;
@@ -52,7 +57,11 @@ pub fn apply_seed(connection: &mut Connection, seed: &Seed) -> rusqlite::Result<
 /// The built-in edition recorded in the database, if any.
 pub fn builtin_version(connection: &Connection) -> rusqlite::Result<Option<String>> {
     connection
-        .query_row("SELECT value FROM meta WHERE key = ?1", [VERSION_KEY], |row| row.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [VERSION_KEY],
+            |row| row.get(0),
+        )
         .optional()
 }
 
@@ -110,14 +119,28 @@ fn all_sources(dataset: &Dataset) -> impl Iterator<Item = &Arc<Source>> {
     agreements
         .chain(dataset.trade.iter().flat_map(|t| t.sources.iter()))
         .chain(dataset.quoted_ranks.iter().flat_map(|q| q.sources.iter()))
-        .chain(dataset.quoted_products.iter().flat_map(|q| q.sources.iter()))
-        .chain(dataset.indicator_series.iter().flat_map(|s| s.sources.iter()))
+        .chain(
+            dataset
+                .quoted_products
+                .iter()
+                .flat_map(|q| q.sources.iter()),
+        )
+        .chain(
+            dataset
+                .indicator_series
+                .iter()
+                .flat_map(|s| s.sources.iter()),
+        )
         .chain(dataset.partner_flows.iter().map(|f| &f.source))
         .chain(dataset.product_flows.iter().map(|f| &f.source))
 }
 
 fn keys(sources: &[Arc<Source>]) -> String {
-    sources.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(" ")
+    sources
+        .iter()
+        .map(|s| s.key.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn date(value: Option<PartialDate>) -> Option<String> {
@@ -128,14 +151,29 @@ fn insert_economies(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result
     let mut statement =
         tx.prepare("INSERT INTO economies (code, name, members, origin) VALUES (?1, ?2, ?3, ?4)")?;
     for economy in dataset.economies.values() {
-        let members = economy.members.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" ");
-        statement.execute(params![economy.code.as_str(), economy.name, members, BUILTIN_ORIGIN])?;
+        let members = economy
+            .members
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        statement.execute(params![
+            economy.code.as_str(),
+            economy.name,
+            members,
+            BUILTIN_ORIGIN
+        ])?;
     }
     Ok(())
 }
 
 fn insert_agreement(tx: &Transaction<'_>, agreement: &Agreement) -> rusqlite::Result<()> {
-    let parties = agreement.parties.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ");
+    let parties = agreement
+        .parties
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     tx.execute(
         "INSERT INTO agreements (id, name, kind, parties, note, sources, origin)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -212,7 +250,12 @@ fn insert_trade(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()>
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for q in &dataset.quoted_ranks {
-        let partners = q.partners.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("+");
+        let partners = q
+            .partners
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join("+");
         ranks.execute(params![
             q.reporter.as_str(),
             q.year,
@@ -249,7 +292,12 @@ fn insert_indicators(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Resul
     let mut indicators =
         tx.prepare("INSERT INTO indicators (code, name, unit, origin) VALUES (?1, ?2, ?3, ?4)")?;
     for indicator in dataset.indicators.values() {
-        indicators.execute(params![indicator.code, indicator.name, indicator.unit, BUILTIN_ORIGIN])?;
+        indicators.execute(params![
+            indicator.code,
+            indicator.name,
+            indicator.unit,
+            BUILTIN_ORIGIN
+        ])?;
     }
     let mut values = tx.prepare(
         "INSERT INTO indicator_values (economy, indicator, vintage, year, value, sources, origin)

@@ -1,0 +1,285 @@
+//! Agreement questions from DESIGN.md, answered with the facts file's dates.
+
+use tradepact::grpc::pb;
+use tradepact::grpc::pb::{AgreementStatus, EventKind, MeetingFormat};
+
+use crate::helpers::{date, spawn_app};
+
+fn ids(agreements: &[pb::Agreement]) -> Vec<&str> {
+    agreements.iter().map(|a| a.id.as_str()).collect()
+}
+
+fn first_event(agreement: &pb::Agreement, kind: EventKind) -> &pb::AgreementEvent {
+    agreement
+        .events
+        .iter()
+        .find(|e| e.kind == kind as i32)
+        .unwrap_or_else(|| panic!("{} has no {kind:?} event", agreement.id))
+}
+
+#[tokio::test]
+async fn korea_cambodia_is_in_force_since_december_2022() {
+    let mut app = spawn_app().await;
+    let khm = app
+        .agreement("kor-khm", None)
+        .await
+        .expect("kor-khm exists");
+    assert_eq!(khm.status, AgreementStatus::InForce as i32);
+    assert_eq!(khm.status_since, date(2022, 12, 1));
+    assert_eq!(khm.parties, ["KOR", "KHM"]);
+    assert!(!khm.sources.is_empty() || khm.events.iter().all(|e| !e.sources.is_empty()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn korea_cambodia_was_negotiating_on_2020_10_06_and_later_events_are_left_out() {
+    let mut app = spawn_app().await;
+    let khm = app
+        .agreement("kor-khm", Some((2020, 10, 6)))
+        .await
+        .expect("kor-khm exists");
+    assert_eq!(khm.status, AgreementStatus::Negotiating as i32);
+    assert_eq!(
+        khm.status_since,
+        date(2020, 7, 9),
+        "negotiating since the launch"
+    );
+    let latest = khm
+        .events
+        .iter()
+        .filter_map(|e| e.start)
+        .map(|d| (d.year, d.month, d.day))
+        .max();
+    assert!(
+        latest <= Some((2020, 10, 6)),
+        "no event after the as-of date: {latest:?}"
+    );
+    assert!(
+        !khm.events
+            .iter()
+            .any(|e| e.kind == EventKind::Signed as i32)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn korea_cambodia_timeline_has_each_milestone_dated() {
+    let mut app = spawn_app().await;
+    let khm = app
+        .agreement("KOR-KHM", None)
+        .await
+        .expect("ids are case-insensitive");
+    let milestones = [
+        (EventKind::Proposed, date(2019, 3, 15)),
+        (EventKind::Launched, date(2020, 7, 9)),
+        (EventKind::Concluded, date(2021, 2, 3)),
+        (EventKind::Signed, date(2021, 10, 26)),
+        (EventKind::EnteredIntoForce, date(2022, 12, 1)),
+        (EventKind::NotifiedToWto, date(2023, 6, 21)),
+    ];
+    for (kind, start) in milestones {
+        assert_eq!(first_event(&khm, kind).start, start, "{kind:?}");
+    }
+    for event in khm.events.iter().filter(|e| e.start.is_some()) {
+        assert!(
+            !event.sources.is_empty(),
+            "every dated event cites a source: {event:?}"
+        );
+        assert!(event.sources.iter().all(|s| !s.url.is_empty()));
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn korea_cambodia_rounds_one_to_four_were_all_virtual() {
+    let mut app = spawn_app().await;
+    let rounds = app
+        .agreements
+        .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
+            agreement_id: "kor-khm".into(),
+        })
+        .await
+        .expect("rounds")
+        .into_inner()
+        .rounds;
+    let dates: Vec<_> = rounds
+        .iter()
+        .map(|r| (r.round_number, r.start, r.end))
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            (1, date(2020, 7, 30), date(2020, 7, 31)),
+            (2, date(2020, 8, 31), date(2020, 9, 3)),
+            (3, date(2020, 10, 6), date(2020, 10, 8)),
+            (4, date(2020, 11, 18), date(2020, 11, 20)),
+        ]
+    );
+    assert!(
+        rounds
+            .iter()
+            .all(|r| r.format == MeetingFormat::Virtual as i32)
+    );
+    let conflict = rounds[1]
+        .conflicts
+        .first()
+        .expect("round 2 keeps the other reported end date");
+    assert_eq!(conflict.end, date(2020, 9, 2));
+    assert!(!conflict.sources.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn korean_ftas_under_negotiation_on_2020_10_05() {
+    let mut app = spawn_app().await;
+    let negotiating = app
+        .all_agreements(pb::ListAgreementsRequest {
+            party: "KOR".into(),
+            status: AgreementStatus::Negotiating as i32,
+            as_of: date(2020, 10, 5),
+            ..Default::default()
+        })
+        .await;
+    let ids = ids(&negotiating);
+    for expected in ["kor-khm", "kor-phl", "kor-mys"] {
+        assert!(
+            ids.contains(&expected),
+            "{expected} was under negotiation: {ids:?}"
+        );
+    }
+    for not_negotiating in ["kor-idn", "kor-chn", "kor-usa"] {
+        assert!(
+            !ids.contains(&not_negotiating),
+            "{not_negotiating} was past negotiation: {ids:?}"
+        );
+    }
+    assert!(
+        negotiating
+            .iter()
+            .all(|a| a.status == AgreementStatus::Negotiating as i32)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn korean_ftas_in_force_today_and_signed_ones_apart() {
+    let mut app = spawn_app().await;
+    let in_force = app
+        .all_agreements(pb::ListAgreementsRequest {
+            party: "kor".into(),
+            status: AgreementStatus::InForce as i32,
+            ..Default::default()
+        })
+        .await;
+    let in_force = ids(&in_force);
+    for expected in [
+        "kor-chl", "kor-usa", "kor-khm", "kor-idn", "kor-phl", "kor-chn",
+    ] {
+        assert!(
+            in_force.contains(&expected),
+            "{expected} is in force: {in_force:?}"
+        );
+    }
+    assert!(
+        !in_force.contains(&"kor-mys"),
+        "Korea–Malaysia is concluded, not in force"
+    );
+    let signed = app
+        .all_agreements(pb::ListAgreementsRequest {
+            party: "KOR".into(),
+            status: AgreementStatus::Signed as i32,
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        ids(&signed).contains(&"kor-ecu"),
+        "Korea–Ecuador SECA is signed: {:?}",
+        ids(&signed)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_member_of_a_group_finds_the_groups_agreements() {
+    let mut app = spawn_app().await;
+    let cambodia = app
+        .all_agreements(pb::ListAgreementsRequest {
+            party: "KHM".into(),
+            ..Default::default()
+        })
+        .await;
+    let ids = ids(&cambodia);
+    assert!(ids.contains(&"kor-khm"));
+    assert!(
+        ids.contains(&"kor-asean-goods"),
+        "Cambodia is in ASEAN: {ids:?}"
+    );
+    assert!(!ids.contains(&"kor-chl"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn paging_walks_every_agreement_once_in_id_order() {
+    let mut app = spawn_app().await;
+    let unpaged = app
+        .all_agreements(pb::ListAgreementsRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        unpaged.len() >= 30,
+        "every Korean agreement is listed: {}",
+        unpaged.len()
+    );
+    let paged = app
+        .all_agreements(pb::ListAgreementsRequest {
+            page_size: 5,
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(ids(&paged), ids(&unpaged));
+    let mut sorted = ids(&unpaged);
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, ids(&unpaged), "id order, no duplicates");
+
+    let first = app
+        .agreements
+        .list_agreements(pb::ListAgreementsRequest {
+            page_size: 5,
+            ..Default::default()
+        })
+        .await
+        .expect("first page")
+        .into_inner();
+    assert_eq!(first.agreements.len(), 5);
+    assert!(!first.next_page_token.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn before_its_first_event_an_agreement_has_no_status() {
+    let mut app = spawn_app().await;
+    let khm = app
+        .agreement("kor-khm", Some((2000, 1, 1)))
+        .await
+        .expect("still found");
+    assert_eq!(khm.status, AgreementStatus::Unspecified as i32);
+    assert!(khm.events.is_empty());
+    let listed = app
+        .all_agreements(pb::ListAgreementsRequest {
+            as_of: date(2000, 1, 1),
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        !ids(&listed).contains(&"kor-khm"),
+        "did not exist yet in 2000"
+    );
+    assert!(
+        ids(&listed).contains(&"kor-chl"),
+        "Korea–Chile talks began in 1999"
+    );
+    app.stop().await;
+}

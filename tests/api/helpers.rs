@@ -1,0 +1,185 @@
+//! `spawn_app()`: the real application on 127.0.0.1:0 with a fresh SQLite
+//! file, reached through generated gRPC clients.
+
+use std::net::SocketAddr;
+
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+use tradepact::config::Settings;
+use tradepact::grpc::pb;
+use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
+use tradepact::grpc::pb::indicator_service_client::IndicatorServiceClient;
+use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
+use tradepact::startup::Application;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub agreements: AgreementServiceClient<Channel>,
+    pub trade: TradeServiceClient<Channel>,
+    pub indicators: IndicatorServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    dir: TempDir,
+}
+
+/// Starts the application on a new temporary database and waits until its
+/// health check says SERVING.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_app_in(dir).await
+}
+
+/// Starts the application on the database in `dir` (which may already exist).
+pub async fn spawn_app_in(dir: TempDir) -> TestApp {
+    let settings = Settings::for_tests(dir.path().join("tradepact.db"));
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let addr = app.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("valid uri")
+        .connect()
+        .await
+        .expect("connects to the bound port");
+    let mut health = HealthClient::new(channel.clone());
+    wait_until_serving(&mut health).await;
+    TestApp {
+        addr,
+        agreements: AgreementServiceClient::new(channel.clone()),
+        trade: TradeServiceClient::new(channel.clone()),
+        indicators: IndicatorServiceClient::new(channel),
+        health,
+        stop: Some(stop),
+        server: Some(server),
+        dir,
+    }
+}
+
+/// Follows the overall health status until it turns SERVING.
+async fn wait_until_serving(health: &mut HealthClient<Channel>) {
+    let mut updates = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health watch starts")
+        .into_inner();
+    let serving = async {
+        while let Some(update) = updates.message().await.expect("health stream") {
+            if update.status == ServingStatus::Serving as i32 {
+                return;
+            }
+        }
+        panic!("health stream ended before SERVING");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), serving)
+        .await
+        .expect("SERVING within 30 s");
+}
+
+impl TestApp {
+    /// Stops the server gracefully, checks it stopped cleanly, and hands back
+    /// the directory holding its database.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task did not panic")
+                .expect("server stopped without error");
+        }
+        self.dir
+    }
+
+    pub async fn check_health(
+        &mut self,
+        service: &str,
+    ) -> Result<HealthCheckResponse, tonic::Status> {
+        self.health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .map(|response| response.into_inner())
+    }
+
+    pub async fn agreement(
+        &mut self,
+        id: &str,
+        as_of: Option<(i32, i32, i32)>,
+    ) -> Result<pb::Agreement, tonic::Status> {
+        self.agreements
+            .get_agreement(pb::GetAgreementRequest {
+                id: id.into(),
+                as_of: as_of.map(|(year, month, day)| pb::Date { year, month, day }),
+            })
+            .await
+            .map(|response| response.into_inner())
+    }
+
+    /// Every agreement matching the filters, following page tokens.
+    pub async fn all_agreements(
+        &mut self,
+        mut request: pb::ListAgreementsRequest,
+    ) -> Vec<pb::Agreement> {
+        let mut all = Vec::new();
+        loop {
+            let page = self
+                .agreements
+                .list_agreements(request.clone())
+                .await
+                .expect("list agreements")
+                .into_inner();
+            all.extend(page.agreements);
+            if page.next_page_token.is_empty() {
+                return all;
+            }
+            request.page_token = page.next_page_token;
+        }
+    }
+}
+
+pub fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
+    Some(pb::Date { year, month, day })
+}
+
+/// Asserts a status code and that the message names `needle` (a field).
+#[track_caller]
+pub fn assert_status<T: std::fmt::Debug>(
+    result: Result<T, tonic::Status>,
+    code: tonic::Code,
+    needle: &str,
+) {
+    match result {
+        Ok(value) => panic!("expected {code:?} naming '{needle}', got Ok({value:?})"),
+        Err(status) => {
+            assert_eq!(status.code(), code, "message: {}", status.message());
+            assert!(
+                status.message().contains(needle),
+                "message '{}' should name '{needle}'",
+                status.message()
+            );
+        }
+    }
+}
+
+#[track_caller]
+pub fn assert_close(actual: Option<f64>, expected: f64, tolerance: f64) {
+    let actual = actual.unwrap_or_else(|| panic!("expected ≈{expected}, got nothing"));
+    assert!(
+        (actual - expected).abs() <= tolerance,
+        "expected {expected} ± {tolerance}, got {actual}"
+    );
+}

@@ -1,0 +1,238 @@
+//! Bad input: each case gets INVALID_ARGUMENT or NOT_FOUND with a message
+//! that names the offending field (or the unknown thing).
+
+use tradepact::grpc::pb;
+use tradepact::grpc::pb::{AgreementStatus, TradeFlow};
+
+use crate::helpers::{assert_status, date, spawn_app};
+
+/// One test per case: start the app, make the call, check code and message.
+macro_rules! rejects {
+    ($name:ident, $code:ident, $needle:expr, |$app:ident| $call:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            #[allow(unused_mut)]
+            let mut $app = spawn_app().await;
+            let result = $call.await;
+            assert_status(result, tonic::Code::$code, $needle);
+            $app.stop().await;
+        }
+    };
+}
+
+fn list(request: pb::ListAgreementsRequest) -> pb::ListAgreementsRequest {
+    request
+}
+
+fn bilateral(
+    reporter: &str,
+    partner: &str,
+    start_year: i32,
+    end_year: i32,
+) -> pb::GetBilateralTradeRequest {
+    pb::GetBilateralTradeRequest {
+        reporter: reporter.into(),
+        partner: partner.into(),
+        start_year,
+        end_year,
+    }
+}
+
+fn rank(flow: i32, year: i32, limit: i32, partner: &str) -> pb::RankPartnersRequest {
+    pb::RankPartnersRequest {
+        reporter: "KOR".into(),
+        year,
+        flow,
+        limit,
+        partner: partner.into(),
+    }
+}
+
+fn products(flow: i32, hs_digits: i32) -> pb::GetProductBreakdownRequest {
+    pb::GetProductBreakdownRequest {
+        reporter: "KOR".into(),
+        partner: "KHM".into(),
+        year: 2019,
+        flow,
+        hs_digits,
+        limit: 0,
+    }
+}
+
+fn series(economy: &str, indicator: &str, vintage: &str) -> pb::GetIndicatorSeriesRequest {
+    pb::GetIndicatorSeriesRequest {
+        economy: economy.into(),
+        indicator: indicator.into(),
+        start_year: 0,
+        end_year: 0,
+        vintage: vintage.into(),
+    }
+}
+
+const GDP_GROWTH: &str = "NY.GDP.MKTP.KD.ZG";
+
+rejects!(empty_agreement_id, InvalidArgument, "id", |app| app
+    .agreement("", None));
+rejects!(malformed_agreement_id, InvalidArgument, "id", |app| app
+    .agreement("kor khm!", None));
+rejects!(unknown_agreement_id, NotFound, "kor-xyz", |app| app
+    .agreement("kor-xyz", None));
+rejects!(as_of_without_a_day, InvalidArgument, "as_of", |app| app
+    .agreement("kor-khm", Some((2020, 10, 0))));
+rejects!(as_of_that_does_not_exist, InvalidArgument, "as_of", |app| {
+    app.agreement("kor-khm", Some((2021, 2, 29)))
+});
+
+rejects!(negative_page_size, InvalidArgument, "page_size", |app| app
+    .agreements
+    .list_agreements(list(pb::ListAgreementsRequest {
+        page_size: -1,
+        ..Default::default()
+    })));
+rejects!(foreign_page_token, InvalidArgument, "page_token", |app| app
+    .agreements
+    .list_agreements(list(pb::ListAgreementsRequest {
+        page_token: "not-a-token".into(),
+        ..Default::default()
+    })));
+rejects!(unknown_status_value, InvalidArgument, "status", |app| app
+    .agreements
+    .list_agreements(list(pb::ListAgreementsRequest {
+        status: 42,
+        ..Default::default()
+    })));
+rejects!(malformed_party, InvalidArgument, "party", |app| app
+    .agreements
+    .list_agreements(list(pb::ListAgreementsRequest {
+        party: "K0R".into(),
+        ..Default::default()
+    })));
+rejects!(unknown_party, NotFound, "party", |app| app
+    .agreements
+    .list_agreements(list(pb::ListAgreementsRequest {
+        party: "XYZ".into(),
+        ..Default::default()
+    })));
+rejects!(partial_as_of_in_list, InvalidArgument, "as_of", |app| app
+    .agreements
+    .list_agreements(list(pb::ListAgreementsRequest {
+        as_of: date(2020, 0, 0),
+        ..Default::default()
+    })));
+
+#[tokio::test]
+async fn page_token_used_with_other_filters() {
+    let mut app = spawn_app().await;
+    let first = app
+        .agreements
+        .list_agreements(pb::ListAgreementsRequest {
+            party: "KOR".into(),
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("first page")
+        .into_inner();
+    let result = app
+        .agreements
+        .list_agreements(pb::ListAgreementsRequest {
+            party: "KOR".into(),
+            status: AgreementStatus::InForce as i32,
+            page_size: 2,
+            page_token: first.next_page_token,
+            ..Default::default()
+        })
+        .await;
+    assert_status(result, tonic::Code::InvalidArgument, "page_token");
+    app.stop().await;
+}
+
+rejects!(
+    empty_rounds_agreement_id,
+    InvalidArgument,
+    "agreement_id",
+    |app| app
+        .agreements
+        .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
+            agreement_id: String::new()
+        })
+);
+rejects!(unknown_rounds_agreement_id, NotFound, "kor-zzz", |app| app
+    .agreements
+    .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
+        agreement_id: "kor-zzz".into()
+    }));
+
+rejects!(empty_reporter, InvalidArgument, "reporter", |app| app
+    .trade
+    .get_bilateral_trade(bilateral("", "KHM", 0, 0)));
+rejects!(malformed_reporter, InvalidArgument, "reporter", |app| app
+    .trade
+    .get_bilateral_trade(bilateral("K", "KHM", 0, 0)));
+rejects!(unknown_partner, NotFound, "partner", |app| app
+    .trade
+    .get_bilateral_trade(bilateral("KOR", "ZZZ", 0, 0)));
+rejects!(
+    same_reporter_and_partner,
+    InvalidArgument,
+    "partner",
+    |app| app.trade.get_bilateral_trade(bilateral("KOR", "kor", 0, 0))
+);
+rejects!(backwards_years, InvalidArgument, "start_year", |app| app
+    .trade
+    .get_bilateral_trade(bilateral("KOR", "KHM", 2020, 2010)));
+rejects!(absurd_end_year, InvalidArgument, "end_year", |app| app
+    .trade
+    .get_bilateral_trade(bilateral("KOR", "KHM", 2010, 99_999)));
+rejects!(negative_start_year, InvalidArgument, "start_year", |app| {
+    app.trade
+        .get_bilateral_trade(bilateral("KOR", "KHM", -2019, 0))
+});
+
+rejects!(rank_without_flow, InvalidArgument, "flow", |app| app
+    .trade
+    .rank_partners(rank(0, 2019, 0, "")));
+rejects!(rank_with_unknown_flow, InvalidArgument, "flow", |app| app
+    .trade
+    .rank_partners(rank(42, 2019, 0, "")));
+rejects!(rank_without_year, InvalidArgument, "year", |app| app
+    .trade
+    .rank_partners(rank(TradeFlow::Export as i32, 0, 0, "")));
+rejects!(rank_with_negative_limit, InvalidArgument, "limit", |app| {
+    app.trade
+        .rank_partners(rank(TradeFlow::Export as i32, 2019, -3, ""))
+});
+rejects!(rank_for_a_year_with_no_data, NotFound, "2015", |app| app
+    .trade
+    .rank_partners(rank(TradeFlow::Export as i32, 2015, 0, "KHM")));
+
+rejects!(
+    products_with_odd_hs_digits,
+    InvalidArgument,
+    "hs_digits",
+    |app| app
+        .trade
+        .get_product_breakdown(products(TradeFlow::Export as i32, 3))
+);
+rejects!(products_for_total_flow, InvalidArgument, "flow", |app| app
+    .trade
+    .get_product_breakdown(products(TradeFlow::Total as i32, 2)));
+
+rejects!(empty_economy, InvalidArgument, "economy", |app| app
+    .indicators
+    .get_indicator_series(series("", GDP_GROWTH, "")));
+rejects!(empty_indicator, InvalidArgument, "indicator", |app| app
+    .indicators
+    .get_indicator_series(series("KHM", "", "")));
+rejects!(malformed_indicator, InvalidArgument, "indicator", |app| app
+    .indicators
+    .get_indicator_series(series("KHM", "gdp growth", "")));
+rejects!(unknown_indicator, NotFound, "indicator", |app| app
+    .indicators
+    .get_indicator_series(series("KHM", "NY.GDP.PCAP.CD", "")));
+rejects!(malformed_vintage, InvalidArgument, "vintage", |app| app
+    .indicators
+    .get_indicator_series(series("KHM", GDP_GROWTH, "yesterday")));
+rejects!(unknown_vintage, NotFound, "vintage", |app| app
+    .indicators
+    .get_indicator_series(series("KHM", GDP_GROWTH, "1999-01-01")));

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server on a loopback port with a temporary
+//! SQLite file, called through the generated Rust clients. One binary, so
+//! the crate is linked once.
+
+mod agreements;
+mod helpers;
+mod invalid;
+mod lifecycle;
+mod trade;
