@@ -185,7 +185,8 @@ pub struct Agreement {
     pub parties: Vec<EconomyCode>,
     pub note: String,
     pub sources: Vec<Arc<Source>>,
-    /// Dated events in chronological order, then events of unknown date.
+    /// Events in chronological order as far as their precision allows; an
+    /// event of unknown date stands where the sources place it.
     pub events: Vec<AgreementEvent>,
 }
 
@@ -198,11 +199,20 @@ pub struct StatusAt {
 }
 
 impl Agreement {
-    /// Sorts events chronologically (ties keep dataset order); events of unknown
-    /// date go last.
-    pub fn sort_events(&mut self) {
-        self.events
-            .sort_by_key(|event| (event.start.is_none(), event.start));
+    /// The index of the first dated event that certainly happened before the
+    /// dated event listed ahead of it, if any. Events are kept in the order the
+    /// dataset gives, because only its curator knows where "2019" falls among
+    /// the days of 2019; this check keeps that order honest.
+    pub fn first_out_of_order(&self) -> Option<usize> {
+        let mut previous: Option<PartialDate> = None;
+        for (index, event) in self.events.iter().enumerate() {
+            let Some(start) = event.start else { continue };
+            if previous.is_some_and(|before| start.latest() < before.earliest()) {
+                return Some(index);
+            }
+            previous = Some(start);
+        }
+        None
     }
 
     /// The status in force on `as_of`, or now when `as_of` is `None`.
@@ -287,7 +297,7 @@ mod tests {
     }
 
     fn agreement(events: Vec<AgreementEvent>) -> Agreement {
-        let mut agreement = Agreement {
+        Agreement {
             id: "kor-tst".into(),
             name: "Test".into(),
             kind: "FTA".into(),
@@ -295,9 +305,7 @@ mod tests {
             note: String::new(),
             sources: vec![],
             events,
-        };
-        agreement.sort_events();
-        agreement
+        }
     }
 
     fn day(text: &str) -> Option<PartialDate> {
@@ -385,6 +393,35 @@ mod tests {
         ]);
         let past = khm.as_of(PartialDate::parse("2020-10-06").expect("valid date"));
         assert_eq!(past.events.len(), 2);
+    }
+
+    #[test]
+    fn coarse_dates_may_stand_anywhere_in_their_period_but_not_before_it() {
+        use EventKind as K;
+        let mys = agreement(vec![
+            event(K::Launched, Some("2019-06-27")),
+            event(K::Round, Some("2019")),
+            event(K::Round, Some("2019-09")),
+        ]);
+        assert_eq!(mys.first_out_of_order(), None);
+        let wrong = agreement(vec![
+            event(K::Signed, Some("2021-10-26")),
+            event(K::Round, None),
+            event(K::Concluded, Some("2021-02-03")),
+        ]);
+        assert_eq!(wrong.first_out_of_order(), Some(2));
+    }
+
+    #[test]
+    fn a_year_only_event_does_not_take_the_date_of_a_precise_one() {
+        use AgreementStatus::*;
+        use EventKind as K;
+        let mys = agreement(vec![
+            event(K::Launched, Some("2019-06-27")),
+            event(K::Round, Some("2019")),
+        ]);
+        check(&mys, None, Some((Negotiating, "2019-06-27")));
+        check(&mys, Some("2019-07-01"), Some((Negotiating, "2019-06-27")));
     }
 
     #[test]

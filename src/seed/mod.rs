@@ -249,7 +249,7 @@ impl Builder {
             .enumerate()
             .map(|(index, event)| self.event(&format!("{context}, event {}", index + 1), event))
             .collect::<Result<_, _>>()?;
-        let mut agreement = Agreement {
+        let agreement = Agreement {
             sources: self.sources(&context, &row.sources)?,
             id: row.id,
             name: row.name,
@@ -258,7 +258,15 @@ impl Builder {
             note: row.note,
             events,
         };
-        agreement.sort_events();
+        if let Some(index) = agreement.first_out_of_order() {
+            return Err(invalid(
+                context,
+                format!(
+                    "event {} is dated before the event listed ahead of it",
+                    index + 1
+                ),
+            ));
+        }
         Ok(agreement)
     }
 
@@ -267,10 +275,10 @@ impl Builder {
             .ok_or_else(|| invalid(context, format!("unknown event kind '{}'", row.kind)))?;
         let format = MeetingFormat::parse(&row.format)
             .ok_or_else(|| invalid(context, format!("unknown meeting format '{}'", row.format)))?;
-        if row.round.is_some() != (kind == EventKind::Round) {
+        if row.round.is_some() && kind != EventKind::Round {
             return Err(invalid(
                 context,
-                "a round number goes with, and only with, a 'round' event",
+                "a round number goes only with a 'round' event",
             ));
         }
         let party = match row.party.as_deref() {

@@ -36,7 +36,7 @@ fn the_built_in_dataset_ships_nothing_that_may_not_be_redistributed() {
 }
 
 #[test]
-fn parses_events_sorted_with_their_conflicts() {
+fn parses_events_in_order_with_their_conflicts() {
     let seed = parse(SMALL).expect("valid");
     let khm = &seed.dataset.agreements["kor-khm"];
     let kinds: Vec<_> = khm.events.iter().map(|e| e.kind).collect();
@@ -96,6 +96,12 @@ fn rejects_unknown_fields_and_event_kinds() {
 fn rejects_parties_that_are_not_declared_economies() {
     let text = SMALL.replace(r#"parties = ["KOR", "KHM"]"#, r#"parties = ["KOR", "XXX"]"#);
     assert!(problem(&text).contains("'XXX' is not a declared economy"));
+}
+
+#[test]
+fn rejects_events_listed_out_of_order() {
+    let text = SMALL.replace(r#"start = "2020-07-09""#, r#"start = "2020-12-09""#);
+    assert!(problem(&text).contains("dated before the event listed ahead of it"));
 }
 
 #[test]

@@ -152,7 +152,7 @@ fn agreements(
     let mut out = BTreeMap::new();
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
-        let mut agreement = Agreement {
+        let agreement = Agreement {
             events: events.remove(&id).unwrap_or_default(),
             name: row.get(1)?,
             kind: row.get(2)?,
@@ -161,7 +161,6 @@ fn agreements(
             sources: lookup.list(&row.get::<_, String>(5)?)?,
             id: id.clone(),
         };
-        agreement.sort_events();
         out.insert(id, agreement);
     }
     Ok(out)

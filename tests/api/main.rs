@@ -6,4 +6,5 @@ mod agreements;
 mod helpers;
 mod invalid;
 mod lifecycle;
+mod tidy;
 mod trade;
