@@ -1,5 +1,7 @@
 //! Logging: tracing to stdout, as text or JSON lines.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, Settings};
@@ -11,6 +13,7 @@ pub fn init(settings: &Settings) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("--log '{}' is not a valid filter: {e}", settings.log))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_writer(std::io::stdout);
     let _already_set = match settings.log_format {
         LogFormat::Text => builder.try_init(),

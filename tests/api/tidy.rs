@@ -35,3 +35,24 @@ fn every_module_starts_with_a_doc_comment() {
     );
     assert!(files.len() > 10, "found the sources");
 }
+
+#[test]
+fn the_readme_lists_every_agreement_id() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let seed = tradepact::seed::builtin().expect("built-in dataset parses");
+    let listed: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| *line != "## Agreement ids")
+        .take_while(|line| *line != "## More")
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .collect();
+    let ids: Vec<&str> = seed.dataset.agreements.keys().map(String::as_str).collect();
+    let mut sorted_listed = listed.clone();
+    sorted_listed.sort_unstable();
+    assert_eq!(
+        sorted_listed, ids,
+        "README agreement table vs data/builtin.toml"
+    );
+}
