@@ -4,7 +4,7 @@
 use crate::domain::{Agreement, AgreementEvent, AgreementStatus, Dataset, PartialDate, StatusAt};
 
 use super::QueryError;
-use super::input::{agreement_id, count, known_economy, optional_full_date};
+use super::input::{agreement_id, count, economy_code, optional_full_date, require_known};
 use super::paging::{PageToken, fingerprint};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -72,7 +72,7 @@ pub fn list_agreements(
 ) -> Result<AgreementPage, QueryError> {
     let party = match request.party.trim() {
         "" => None,
-        raw => Some(known_economy(dataset, "party", raw)?),
+        raw => Some(economy_code("party", raw)?),
     };
     let as_of = optional_full_date("as_of", request.as_of)?;
     let page_size = count(
@@ -87,6 +87,7 @@ pub fn list_agreements(
         &as_of.map(|d| d.to_string()).unwrap_or_default(),
     ]);
     let token = PageToken::decode(&request.page_token, filters)?;
+    require_known(dataset, "party", &party)?;
 
     let start = token.as_ref().map(|t| t.after.as_str());
     let mut matching = dataset

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::domain::{Dataset, IndicatorSeries, PartialDate, Source, shorten};
 
 use super::QueryError;
-use super::input::{YearRange, is_valid_indicator_code, known_economy};
+use super::input::{YearRange, economy_code, is_valid_indicator_code, require_known};
 
 #[derive(Debug, Clone, Default)]
 pub struct IndicatorQuery {
@@ -39,7 +39,7 @@ pub fn indicator_series(
     dataset: &Dataset,
     request: &IndicatorQuery,
 ) -> Result<IndicatorAnswer, QueryError> {
-    let economy = known_economy(dataset, "economy", &request.economy)?;
+    let economy = economy_code("economy", &request.economy)?;
     let code = request.indicator.trim().to_ascii_uppercase();
     if code.is_empty() {
         return Err(QueryError::invalid(
@@ -56,12 +56,17 @@ pub fn indicator_series(
             ),
         ));
     }
+    let years = YearRange::parse(request.start_year, request.end_year)?;
+    let vintage = match request.vintage.trim() {
+        "" => None,
+        raw => Some(parse_vintage(raw)?),
+    };
+    require_known(dataset, "economy", [&economy])?;
     let indicator = dataset.indicators.get(&code).ok_or_else(|| {
         QueryError::NotFound(format!(
             "indicator: '{code}' is not an indicator this service holds"
         ))
     })?;
-    let years = YearRange::parse(request.start_year, request.end_year)?;
 
     let mut series: Vec<&IndicatorSeries> = dataset
         .indicator_series
@@ -72,10 +77,9 @@ pub fn indicator_series(
     series.sort_by(|a, b| a.vintage.cmp(&b.vintage));
     let vintages: Vec<String> = series.iter().map(|s| s.vintage.clone()).collect();
 
-    let points = match request.vintage.trim() {
-        "" => latest_points(&series, years),
-        raw => {
-            let vintage = parse_vintage(raw)?;
+    let points = match vintage {
+        None => latest_points(&series, years),
+        Some(vintage) => {
             let chosen = series
                 .iter()
                 .find(|s| s.vintage == vintage)

@@ -50,19 +50,28 @@ pub fn agreement_id(field: &'static str, raw: &str) -> Result<String, QueryError
     Ok(id)
 }
 
-/// A well-formed economy code that the dataset knows.
-pub fn known_economy(
+/// A well-formed economy code. Whether the dataset knows it is checked
+/// separately ([`require_known`]), after every field's form is checked, so a
+/// malformed request is always INVALID_ARGUMENT whatever the data hold.
+pub fn economy_code(field: &'static str, raw: &str) -> Result<EconomyCode, QueryError> {
+    EconomyCode::parse(raw).map_err(|e| QueryError::invalid(field, e.to_string()))
+}
+
+/// NOT_FOUND unless the dataset knows every code in `codes`.
+pub fn require_known<'a>(
     dataset: &Dataset,
     field: &'static str,
-    raw: &str,
-) -> Result<EconomyCode, QueryError> {
-    let code = EconomyCode::parse(raw).map_err(|e| QueryError::invalid(field, e.to_string()))?;
-    if !dataset.is_known_economy(&code) {
-        return Err(QueryError::NotFound(format!(
+    codes: impl IntoIterator<Item = &'a EconomyCode>,
+) -> Result<(), QueryError> {
+    match codes
+        .into_iter()
+        .find(|code| !dataset.is_known_economy(code))
+    {
+        Some(code) => Err(QueryError::NotFound(format!(
             "{field}: '{code}' is not a known economy or group"
-        )));
+        ))),
+        None => Ok(()),
     }
-    Ok(code)
 }
 
 /// An optional date that, when given, must be a full date.

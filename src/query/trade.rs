@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::domain::{Dataset, EconomyCode, Source, TradeFigure, TradeFlow};
 
 use super::QueryError;
-use super::input::{YearRange, count, known_economy, year};
+use super::input::{YearRange, count, economy_code, require_known, year};
 
 /// One year of bilateral trade from the requesting reporter's point of view.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -45,12 +45,14 @@ pub fn bilateral_trade(
     dataset: &Dataset,
     request: &BilateralQuery,
 ) -> Result<BilateralTrade, QueryError> {
-    let reporter = known_economy(dataset, "reporter", &request.reporter)?;
-    let partner = known_economy(dataset, "partner", &request.partner)?;
+    let reporter = economy_code("reporter", &request.reporter)?;
+    let partner = economy_code("partner", &request.partner)?;
     if reporter == partner {
         return Err(QueryError::invalid("partner", "must differ from reporter"));
     }
     let years = YearRange::parse(request.start_year, request.end_year)?;
+    require_known(dataset, "reporter", [&reporter])?;
+    require_known(dataset, "partner", [&partner])?;
     Ok(BilateralTrade {
         years: side(dataset, &reporter, &partner, years, false),
         mirror_years: side(dataset, &partner, &reporter, years, true),
@@ -181,7 +183,7 @@ const DEFAULT_RANK_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 1000;
 
 pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, QueryError> {
-    let reporter = known_economy(dataset, "reporter", &request.reporter)?;
+    let reporter = economy_code("reporter", &request.reporter)?;
     let year = year("year", request.year)?;
     let flow = request
         .flow
@@ -191,9 +193,11 @@ pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, 
         "" => Vec::new(),
         raw => raw
             .split('+')
-            .map(|code| known_economy(dataset, "partner", code))
+            .map(|code| economy_code("partner", code))
             .collect::<Result<Vec<_>, _>>()?,
     };
+    require_known(dataset, "reporter", [&reporter])?;
+    require_known(dataset, "partner", &partners)?;
     let question = RankQuestion {
         reporter: &reporter,
         year,
@@ -408,8 +412,8 @@ pub fn product_breakdown(
     dataset: &Dataset,
     request: &ProductQuery,
 ) -> Result<ProductBreakdown, QueryError> {
-    let reporter = known_economy(dataset, "reporter", &request.reporter)?;
-    let partner = known_economy(dataset, "partner", &request.partner)?;
+    let reporter = economy_code("reporter", &request.reporter)?;
+    let partner = economy_code("partner", &request.partner)?;
     let year = year("year", request.year)?;
     let flow = match request.flow {
         Some(flow @ (TradeFlow::Export | TradeFlow::Import)) => flow,
@@ -426,6 +430,8 @@ pub fn product_breakdown(
         }
     };
     let limit = count("limit", request.limit, DEFAULT_PRODUCT_LIMIT, MAX_LIMIT)?;
+    require_known(dataset, "reporter", [&reporter])?;
+    require_known(dataset, "partner", [&partner])?;
 
     let rows: Vec<_> = dataset
         .product_flows

@@ -236,3 +236,22 @@ rejects!(malformed_vintage, InvalidArgument, "vintage", |app| app
 rejects!(unknown_vintage, NotFound, "vintage", |app| app
     .indicators
     .get_indicator_series(series("KHM", GDP_GROWTH, "1999-01-01")));
+
+// The form of every field is checked before anything is looked up, so a
+// malformed request is INVALID_ARGUMENT whatever the store holds.
+rejects!(
+    backwards_years_with_an_unknown_reporter,
+    InvalidArgument,
+    "start_year",
+    |app| app
+        .trade
+        .get_bilateral_trade(bilateral("ZZZ", "KHM", 2020, 2010))
+);
+rejects!(
+    malformed_vintage_for_an_unknown_economy,
+    InvalidArgument,
+    "vintage",
+    |app| app
+        .indicators
+        .get_indicator_series(series("ZZZ", GDP_GROWTH, "soon"))
+);

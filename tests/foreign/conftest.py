@@ -1,0 +1,163 @@
+"""Starts the real tradepact server once per test session for the foreign clients.
+
+The server is `target/debug/tradepact` (built by `cargo test` / `cargo build`). It
+gets a fresh database and ready file in a temporary directory; the fixture waits
+for the ready file, which holds the bound address, and hands that address to the
+tests. At the end of the session the server is sent SIGTERM and must exit 0.
+Its output goes to a log file that is shown when a test or the fixture fails.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVER_BINARY = REPO_ROOT / "target" / "debug" / "tradepact"
+
+READY_TIMEOUT_S = 30.0
+READY_POLL_INTERVAL_S = 0.05
+SHUTDOWN_TIMEOUT_S = 10.0
+
+_SERVER_KEY = pytest.StashKey["RunningServer"]()
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen
+    address: str
+    log_path: Path
+
+    def log(self) -> str:
+        return read_log(self.log_path)
+
+
+def read_log(log_path: Path) -> str:
+    try:
+        return log_path.read_text(errors="replace")
+    except FileNotFoundError:
+        return "(no server output captured)"
+
+
+def _fail_with_log(message: str, log_path: Path) -> None:
+    pytest.fail(
+        f"{message}\n--- tradepact server output ({log_path}) ---\n{read_log(log_path)}",
+        pytrace=False,
+    )
+
+
+def _stop(process: subprocess.Popen) -> int | None:
+    """SIGTERM, then wait; returns the exit code or None if it did not exit in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None
+
+
+def _wait_for_ready_file(
+    process: subprocess.Popen, ready_file: Path, log_path: Path
+) -> str:
+    """Polls (bounded) until the server has written its address to `ready_file`."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if ready_file.exists():
+            address = ready_file.read_text().strip()
+            if address:
+                return address
+        code = process.poll()
+        if code is not None:
+            _fail_with_log(
+                f"tradepact server exited with code {code} before it was ready", log_path
+            )
+        time.sleep(READY_POLL_INTERVAL_S)
+    _stop(process)
+    _fail_with_log(
+        f"tradepact server did not write its ready file {ready_file} "
+        f"within {READY_TIMEOUT_S:.0f} s",
+        log_path,
+    )
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session")
+def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
+    """The running server; its `address` is `host:port`."""
+    if not SERVER_BINARY.is_file():
+        pytest.fail(
+            f"server binary {SERVER_BINARY} is missing: build it first "
+            "(`cargo build` or `cargo test`), e.g. by running scripts/test",
+            pytrace=False,
+        )
+
+    workdir = tmp_path_factory.mktemp("tradepact-server")
+    db_path = workdir / "tradepact.db"
+    ready_file = workdir / "ready"
+    log_path = workdir / "server.log"
+
+    env = dict(os.environ)
+    env.setdefault("TRADEPACT_LOG", "info")
+    env.setdefault("NO_COLOR", "1")  # plain text in the captured log
+    command = [
+        str(SERVER_BINARY),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        str(db_path),
+        "--ready-file",
+        str(ready_file),
+    ]
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    try:
+        address = _wait_for_ready_file(process, ready_file, log_path)
+        server = RunningServer(process=process, address=address, log_path=log_path)
+        pytestconfig.stash[_SERVER_KEY] = server
+        yield server
+    finally:
+        if _SERVER_KEY in pytestconfig.stash:
+            del pytestconfig.stash[_SERVER_KEY]
+        code = _stop(process)
+
+    if code is None:
+        _fail_with_log(
+            f"tradepact server did not exit within {SHUTDOWN_TIMEOUT_S:.0f} s of SIGTERM "
+            "(killed)",
+            log_path,
+        )
+    if code != 0:
+        _fail_with_log(f"tradepact server exited with code {code} after SIGTERM", log_path)
+
+
+@pytest.fixture(scope="session")
+def server_address(tradepact_server: RunningServer) -> str:
+    return tradepact_server.address
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attaches the server's output to the report of every failing test."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        server = item.config.stash.get(_SERVER_KEY, None)
+        if server is not None:
+            report.sections.append(("tradepact server output", server.log()))
