@@ -3,6 +3,7 @@
 //! the crate is linked once.
 
 mod agreements;
+mod conformance;
 mod helpers;
 mod invalid;
 mod lifecycle;

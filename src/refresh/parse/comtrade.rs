@@ -1,0 +1,574 @@
+//! UN Comtrade API v1 (`comtradeapi.un.org`): final-data answers
+//! (`data/v1/get`, `public/v1/preview`) and two static reference lists
+//! (`Reporters.json`, `HS.json`).
+//!
+//! The data envelope is `{elapsedTime, count, data, error}`; the recorded
+//! preview captures wrap the same `count`/`data`/`error` with the capturing
+//! script's `url`/`status_code`, and both are accepted. Errors come in two
+//! shapes: a non-empty `error` string in the envelope, or the Azure API
+//! Management gateway's `{"statusCode": N, "message": …}` (401 missing key,
+//! 429 rate limit, 403 daily quota). Reference files may start with a BOM.
+//! Quantities and weights are often `null`; `primaryValue` (US dollars) never
+//! should be, so a null one is a schema error rather than a silent zero.
+
+use serde_json::{Map, Value};
+
+use super::{ParseError, json_body, json_f64, json_str, json_u64};
+
+/// A data answer: the server's record count and the records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// `count` as sent; can exceed `records.len()` when a capture was trimmed.
+    pub count: u64,
+    /// The envelope's `error` (always "" in an `Ok`).
+    pub error: String,
+    /// The records in the order sent (which is not stable between calls).
+    pub records: Vec<Record>,
+}
+
+/// One Comtrade record (a subset of its 47 fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// "C" goods, "S" services.
+    pub type_code: String,
+    /// "A" annual, "M" monthly.
+    pub freq_code: String,
+    /// Reference year.
+    pub ref_year: i32,
+    /// Reference month; 52 for annual data.
+    pub ref_month: u32,
+    /// "2022" or "202201".
+    pub period: String,
+    /// M49 reporter code (410 = Korea).
+    pub reporter_code: u32,
+    /// Reporter ISO3 ("KOR"); "" when not sent.
+    pub reporter_iso: String,
+    /// Reporter name ("Rep. of Korea"); "" without `includeDesc`.
+    pub reporter_desc: String,
+    /// "X" export, "M" import, "RX", "RM", …
+    pub flow_code: String,
+    /// M49 partner code (0 = World, 116 = Cambodia).
+    pub partner_code: u32,
+    /// Partner ISO3 ("W00" for World); "" when not sent.
+    pub partner_iso: String,
+    /// Partner name; "" without `includeDesc`.
+    pub partner_desc: String,
+    /// Second partner (0 = World when not broken down).
+    pub partner2_code: u32,
+    /// HS edition actually used ("H3", "H6"…).
+    pub classification_code: String,
+    /// "TOTAL" or an HS code, as a string ("87", "8703").
+    pub cmd_code: String,
+    /// Commodity description; "" without `includeDesc`.
+    pub cmd_desc: String,
+    /// 0 for TOTAL, else the number of HS digits.
+    pub aggr_level: u8,
+    /// "C00" = all customs procedures.
+    pub customs_code: String,
+    /// Mode of transport (0 = all).
+    pub mot_code: i64,
+    /// Trade value in US dollars (CIF for imports, FOB for exports).
+    pub primary_value: f64,
+    /// CIF value in US dollars, when published.
+    pub cif_value: Option<f64>,
+    /// FOB value in US dollars, when published.
+    pub fob_value: Option<f64>,
+    /// Net weight in kg, when published.
+    pub net_wgt: Option<f64>,
+    /// Quantity in `qtyUnitCode` units, when published.
+    pub qty: Option<f64>,
+    /// False when UNSD estimated or converted the figure.
+    pub is_reported: bool,
+    /// True when UNSD aggregated the figure.
+    pub is_aggregate: bool,
+}
+
+/// One entry of `Reporters.json` (or `partnerAreas.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reporter {
+    /// M49 code (410 = Korea, 116 = Cambodia).
+    pub code: u32,
+    /// ISO3 code, trimmed ("R4 " → "R4"); "" when absent.
+    pub iso3: String,
+    /// ISO2 code; "" when absent (e.g. "Other Asia, nes").
+    pub iso2: String,
+    /// Name as published ("Rep. of Korea").
+    pub name: String,
+    /// True for groups such as ASEAN or the EU.
+    pub is_group: bool,
+    /// When the code stopped being used (e.g. "1974-12-31T00:00:00" for
+    /// India's old code 356, which shares ISO3 "IND" with 699).
+    pub entry_expired_date: Option<String>,
+}
+
+impl Reporter {
+    /// False for codes retired before today (e.g. 841 "USA and Puerto Rico
+    /// (...1980)"), which share their ISO3 with the current code: an
+    /// ISO3 → code map must skip them or it may pick the retired one.
+    pub fn is_current(&self) -> bool {
+        self.entry_expired_date.is_none()
+    }
+}
+
+/// One entry of the HS reference (`HS.json`, `H0.json`…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HsEntry {
+    /// "TOTAL", "87", "8703", "870321".
+    pub code: String,
+    /// The text without its leading "code - " ("Animals; live").
+    pub description: String,
+    /// Parent code; "" for the root (published as "#").
+    pub parent: String,
+    /// 0, 2, 4 or 6.
+    pub aggr_level: u8,
+    /// True for entries without children (published as the string "1").
+    pub is_leaf: bool,
+}
+
+/// Parses a data answer (raw envelope or the recorded wrapped capture).
+pub fn parse_data(body: &[u8]) -> Result<Response, ParseError> {
+    let value = json_body(body)?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| schema("expected a JSON object"))?;
+    if let Some(error) = gateway_error(object).or_else(|| envelope_error(object)) {
+        return Err(error);
+    }
+    let data = match object.get("data") {
+        Some(Value::Array(data)) => data.as_slice(),
+        Some(Value::Null) => &[],
+        _ => return Err(schema("no data array")),
+    };
+    let records = data
+        .iter()
+        .enumerate()
+        .map(|(index, record)| parse_record(index, record))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Response {
+        count: json_u64(object.get("count")).unwrap_or(records.len() as u64),
+        error: String::new(),
+        records,
+    })
+}
+
+/// Parses `Reporters.json` (also `partnerAreas.json`, whose keys start
+/// with `Partner` instead of `reporter`).
+pub fn parse_reporters(body: &[u8]) -> Result<Vec<Reporter>, ParseError> {
+    results(body)?
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| parse_reporter(index, entry))
+        .collect()
+}
+
+/// Parses an HS reference list (`HS.json`).
+pub fn parse_hs_reference(body: &[u8]) -> Result<Vec<HsEntry>, ParseError> {
+    results(body)?
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| parse_hs_entry(index, entry))
+        .collect()
+}
+
+/// The gateway's own error body (`statusCode` + `message`, no `data`).
+fn gateway_error(object: &Map<String, Value>) -> Option<ParseError> {
+    if object.contains_key("data") {
+        return None;
+    }
+    let code = match object.get("statusCode")? {
+        Value::Number(number) => number.to_string(),
+        other => json_str(Some(other))?.to_owned(),
+    };
+    Some(ParseError::Upstream {
+        code,
+        message: text(object.get("message")),
+    })
+}
+
+/// An error reported inside the envelope: the `error` string, or the
+/// `errorObject.errorMessage` that comtradr also looks for. The code is
+/// "envelope" (or `errorObject.errorCode`), as no HTTP status is at hand.
+fn envelope_error(object: &Map<String, Value>) -> Option<ParseError> {
+    if let Some(error) = object.get("errorObject").filter(|e| e.is_object()) {
+        let code = match error.get("errorCode") {
+            Some(Value::Number(number)) => number.to_string(),
+            other => json_str(other).unwrap_or("envelope").to_owned(),
+        };
+        return Some(ParseError::Upstream {
+            code,
+            message: text(error.get("errorMessage")),
+        });
+    }
+    let message = json_str(object.get("error")).filter(|m| !m.is_empty())?;
+    Some(ParseError::Upstream {
+        code: "envelope".to_owned(),
+        message: message.to_owned(),
+    })
+}
+
+/// One record; `index` names it in errors.
+fn parse_record(index: usize, record: &Value) -> Result<Record, ParseError> {
+    let fields = Fields { index, record };
+    let cmd_code = fields.code_text("cmdCode")?;
+    Ok(Record {
+        type_code: fields.text("typeCode")?,
+        freq_code: fields.text("freqCode")?,
+        ref_year: fields.int("refYear")?,
+        ref_month: fields.int("refMonth")?,
+        period: fields.code_text("period")?,
+        reporter_code: fields.int("reporterCode")?,
+        reporter_iso: fields.optional_text("reporterISO"),
+        reporter_desc: fields.optional_text("reporterDesc"),
+        flow_code: fields.text("flowCode")?,
+        partner_code: fields.int("partnerCode")?,
+        partner_iso: fields.optional_text("partnerISO"),
+        partner_desc: fields.optional_text("partnerDesc"),
+        partner2_code: fields.optional_int("partner2Code")?.unwrap_or(0),
+        classification_code: fields.optional_text("classificationCode"),
+        cmd_desc: fields.optional_text("cmdDesc"),
+        aggr_level: match fields.optional_int("aggrLevel")? {
+            Some(level) => level,
+            None => implied_aggr_level(&cmd_code),
+        },
+        cmd_code,
+        customs_code: fields.optional_text("customsCode"),
+        mot_code: fields.optional_int("motCode")?.unwrap_or(0),
+        primary_value: fields
+            .number("primaryValue")
+            .ok_or_else(|| fields.error("primaryValue is null or missing"))?,
+        cif_value: fields.number("cifvalue"),
+        fob_value: fields.number("fobvalue"),
+        net_wgt: fields.number("netWgt"),
+        qty: fields.number("qty"),
+        is_reported: fields.flag("isReported"),
+        is_aggregate: fields.flag("isAggregate"),
+    })
+}
+
+/// The aggregation level a commodity code implies when `aggrLevel` is not
+/// sent: 0 for TOTAL, else its digit count.
+fn implied_aggr_level(cmd_code: &str) -> u8 {
+    if cmd_code == "TOTAL" {
+        0
+    } else {
+        u8::try_from(cmd_code.len()).unwrap_or(u8::MAX)
+    }
+}
+
+/// Field access on one record, naming the record in every error.
+struct Fields<'a> {
+    index: usize,
+    record: &'a Value,
+}
+
+impl Fields<'_> {
+    fn error(&self, detail: &str) -> ParseError {
+        schema(format!("record {}: {detail}", self.index))
+    }
+
+    /// A required non-empty string.
+    fn text(&self, name: &str) -> Result<String, ParseError> {
+        json_str(self.record.get(name))
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| self.error(&format!("{name} missing")))
+    }
+
+    /// A required code that may arrive as a string or a number ("2022" / 2022).
+    fn code_text(&self, name: &str) -> Result<String, ParseError> {
+        match self.record.get(name) {
+            Some(Value::Number(number)) => Ok(number.to_string()),
+            _ => self.text(name),
+        }
+    }
+
+    /// A descriptive string; "" when absent or null (e.g. without `includeDesc`).
+    fn optional_text(&self, name: &str) -> String {
+        text(self.record.get(name))
+    }
+
+    /// A required integer that fits `T`.
+    fn int<T: TryFrom<i64>>(&self, name: &str) -> Result<T, ParseError> {
+        self.optional_int(name)?
+            .ok_or_else(|| self.error(&format!("{name} missing")))
+    }
+
+    /// An integer that fits `T`, or `None` when absent or null.
+    fn optional_int<T: TryFrom<i64>>(&self, name: &str) -> Result<Option<T>, ParseError> {
+        let value = match self.record.get(name) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Number(number)) => number.as_i64(),
+            Some(Value::String(text)) => text.trim().parse().ok(),
+            Some(_) => None,
+        };
+        value
+            .and_then(|value| T::try_from(value).ok())
+            .map(Some)
+            .ok_or_else(|| self.error(&format!("{name} is not a valid integer")))
+    }
+
+    /// A number, or `None` when absent or null (quantities and weights often are).
+    fn number(&self, name: &str) -> Option<f64> {
+        json_f64(self.record.get(name))
+    }
+
+    /// A boolean (also "true"/"false" strings); false when absent.
+    fn flag(&self, name: &str) -> bool {
+        flag(self.record.get(name))
+    }
+}
+
+/// The `results` array every reference file has.
+fn results(body: &[u8]) -> Result<Vec<Value>, ParseError> {
+    match json_body(body)? {
+        Value::Object(mut object) => match object.remove("results") {
+            Some(Value::Array(results)) => Ok(results),
+            _ => Err(schema("no results array")),
+        },
+        _ => Err(schema("expected a JSON object with results")),
+    }
+}
+
+/// One reporter (or partner area) entry.
+fn parse_reporter(index: usize, entry: &Value) -> Result<Reporter, ParseError> {
+    let first = |names: &[&str]| names.iter().find_map(|name| entry.get(*name));
+    let code = json_u64(first(&["reporterCode", "PartnerCode", "partnerCode"]))
+        .and_then(|code| u32::try_from(code).ok())
+        .ok_or_else(|| schema(format!("entry {index}: no reporterCode")))?;
+    let name = json_str(first(&[
+        "reporterDesc",
+        "PartnerDesc",
+        "partnerDesc",
+        "text",
+    ]))
+    .filter(|name| !name.is_empty())
+    .ok_or_else(|| schema(format!("entry {index}: no name")))?;
+    Ok(Reporter {
+        code,
+        iso3: text(first(&["reporterCodeIsoAlpha3", "PartnerCodeIsoAlpha3"])),
+        iso2: text(first(&["reporterCodeIsoAlpha2", "PartnerCodeIsoAlpha2"])),
+        name: name.to_owned(),
+        is_group: flag(entry.get("isGroup")),
+        entry_expired_date: json_str(entry.get("entryExpiredDate"))
+            .filter(|date| !date.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+/// One HS entry; the text repeats the code ("01 - Animals; live"), so the
+/// prefix is dropped.
+fn parse_hs_entry(index: usize, entry: &Value) -> Result<HsEntry, ParseError> {
+    let required = |name: &str| {
+        json_str(entry.get(name)).ok_or_else(|| schema(format!("entry {index}: {name} missing")))
+    };
+    let code = required("id")?;
+    let text = required("text")?;
+    let parent = required("parent")?;
+    let aggr_level = json_u64(entry.get("aggrLevel"))
+        .and_then(|level| u8::try_from(level).ok())
+        .ok_or_else(|| schema(format!("entry {index}: aggrLevel missing")))?;
+    let description = text
+        .strip_prefix(code)
+        .and_then(|rest| rest.strip_prefix(" - "))
+        .unwrap_or(text);
+    Ok(HsEntry {
+        code: code.to_owned(),
+        description: description.trim().to_owned(),
+        parent: if parent == "#" { "" } else { parent }.to_owned(),
+        aggr_level,
+        is_leaf: flag(entry.get("isLeaf")),
+    })
+}
+
+/// A boolean sent as `true`, `"true"`, `"True"` or `"1"`; anything else is false.
+fn flag(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Bool(flag)) => *flag,
+        Some(Value::String(text)) => {
+            let text = text.trim();
+            text.eq_ignore_ascii_case("true") || text == "1"
+        }
+        Some(Value::Number(number)) => number.as_u64() == Some(1),
+        _ => false,
+    }
+}
+
+/// A trimmed string, or "" when absent or null.
+fn text(value: Option<&Value>) -> String {
+    json_str(value).unwrap_or_default().to_owned()
+}
+
+fn schema(detail: impl Into<String>) -> ParseError {
+    ParseError::Schema(detail.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORD: &str = r#"{"typeCode":"C","freqCode":"A","refPeriodId":20220101,"refYear":2022,"refMonth":52,"period":"2022","reporterCode":410,"reporterISO":"KOR","reporterDesc":"Rep. of Korea","flowCode":"X","flowDesc":"Export","partnerCode":116,"partnerISO":"KHM","partnerDesc":"Cambodia","partner2Code":0,"partner2ISO":"W00","partner2Desc":"World","classificationCode":"H6","classificationSearchCode":"HS","isOriginalClassification":true,"cmdCode":"TOTAL","cmdDesc":"All Commodities","aggrLevel":0,"isLeaf":false,"customsCode":"C00","customsDesc":"TOTAL CPC","mosCode":"0","motCode":0,"motDesc":"TOTAL MOT","qtyUnitCode":-1,"qtyUnitAbbr":"N/A","qty":null,"isQtyEstimated":false,"altQtyUnitCode":-1,"altQtyUnitAbbr":"N/A","altQty":null,"isAltQtyEstimated":false,"netWgt":null,"isNetWgtEstimated":false,"grossWgt":null,"isGrossWgtEstimated":false,"cifvalue":null,"fobvalue":800000000.0,"primaryValue":800000000.0,"legacyEstimationFlag":0,"isReported":true,"isAggregate":false}"#;
+
+    fn envelope(records: &str) -> String {
+        format!(r#"{{"elapsedTime":"0.09 secs","count":1,"data":[{records}],"error":""}}"#)
+    }
+
+    #[test]
+    fn the_raw_envelope_parses_with_null_quantities() {
+        let response = parse_data(envelope(RECORD).as_bytes()).expect("parses");
+        assert_eq!(response.count, 1);
+        let record = &response.records[0];
+        assert_eq!((record.reporter_code, record.partner_code), (410, 116));
+        assert_eq!(record.ref_month, 52);
+        assert_eq!(record.cmd_code, "TOTAL");
+        assert_eq!(record.primary_value, 800_000_000.0);
+        assert_eq!(
+            (record.qty, record.net_wgt, record.cif_value),
+            (None, None, None)
+        );
+        assert!(record.is_reported && !record.is_aggregate);
+    }
+
+    #[test]
+    fn the_wrapped_capture_keeps_the_servers_count() {
+        let body = format!(
+            r#"{{"url":"https://comtradeapi.un.org/public/v1/preview/C/A/HS?x","status_code":200,"elapsed_seconds":2.5,"count":224,"error":"","data":[{RECORD}]}}"#
+        );
+        let response = parse_data(body.as_bytes()).expect("parses");
+        assert_eq!(response.count, 224);
+        assert_eq!(response.records.len(), 1);
+    }
+
+    #[test]
+    fn a_bom_is_tolerated() {
+        let mut body = b"\xEF\xBB\xBF".to_vec();
+        body.extend_from_slice(envelope(RECORD).as_bytes());
+        assert_eq!(parse_data(&body).expect("parses").records.len(), 1);
+    }
+
+    #[test]
+    fn an_empty_result_is_ok_and_empty() {
+        let response = parse_data(br#"{"elapsedTime":"0.58 secs","count":0,"data":[],"error":""}"#)
+            .expect("parses");
+        assert_eq!(response.count, 0);
+        assert!(response.records.is_empty());
+    }
+
+    #[test]
+    fn gateway_bodies_are_upstream_errors_with_the_status_code() {
+        for (body, code) in [
+            (
+                &br#"{ "statusCode": 401, "message": "Access denied due to missing subscription key." }"#[..],
+                "401",
+            ),
+            (
+                br#"{"statusCode":429,"message":"Rate limit is exceeded. Try again in 1 seconds."}"#,
+                "429",
+            ),
+            (
+                br#"{"statusCode":403,"message":"Out of call volume quota. Quota will be replenished in 02:11:07."}"#,
+                "403",
+            ),
+        ] {
+            assert!(
+                matches!(parse_data(body), Err(ParseError::Upstream { code: c, .. }) if c == code),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_string_in_the_envelope_is_an_upstream_error() {
+        let body = br#"{"elapsedTime":"0.01 secs","count":0,"data":[],"error":"Invalid period"}"#;
+        assert_eq!(
+            parse_data(body),
+            Err(ParseError::Upstream {
+                code: "envelope".into(),
+                message: "Invalid period".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_null_primary_value_names_the_record() {
+        let second = RECORD.replace(r#""primaryValue":800000000.0"#, r#""primaryValue":null"#);
+        let body = envelope(&format!("{RECORD},{second}"));
+        assert_eq!(
+            parse_data(body.as_bytes()),
+            Err(ParseError::Schema(
+                "record 1: primaryValue is null or missing".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_missing_aggr_level_is_implied_by_the_code() {
+        let record = RECORD
+            .replace(r#""cmdCode":"TOTAL""#, r#""cmdCode":"87""#)
+            .replace(r#""aggrLevel":0,"#, "");
+        let response = parse_data(envelope(&record).as_bytes()).expect("parses");
+        assert_eq!(response.records[0].aggr_level, 2);
+    }
+
+    #[test]
+    fn truncated_json_is_malformed_and_html_is_html() {
+        let body = envelope(RECORD);
+        assert!(matches!(
+            parse_data(&body.as_bytes()[..body.len() / 2]),
+            Err(ParseError::Malformed { format: "JSON", .. })
+        ));
+        assert!(matches!(
+            parse_data(b"<html><head><title>Request URL Too Long</title></head></html>"),
+            Err(ParseError::Html { title }) if title == "Request URL Too Long"
+        ));
+    }
+
+    #[test]
+    fn other_shapes_are_schema_errors() {
+        for body in [
+            &b"[]"[..],
+            br#"{"count":0}"#,
+            br#"{"count":1,"data":[{"fileUrl":"x","reporterCode":32}],"error":""}"#,
+        ] {
+            assert!(matches!(parse_data(body), Err(ParseError::Schema(_))));
+        }
+    }
+
+    #[test]
+    fn reporters_trim_codes_and_keep_expiry() {
+        let body = br#"{"results":[
+            {"id":410,"text":"Rep. of Korea","reporterCode":410,"reporterDesc":"Rep. of Korea","reporterCodeIsoAlpha2":"KR","reporterCodeIsoAlpha3":"KOR","isGroup":false},
+            {"id":975,"text":"ASEAN","reporterCode":975,"reporterDesc":"ASEAN","reporterCodeIsoAlpha2":"R4","reporterCodeIsoAlpha3":"R4 ","isGroup":true},
+            {"id":356,"text":"India (...1974)","reporterCode":356,"reporterDesc":"India (...1974)","reporterCodeIsoAlpha3":"IND","entryExpiredDate":"1974-12-31T00:00:00","isGroup":false}]}"#;
+        let reporters = parse_reporters(body).expect("parses");
+        assert_eq!(reporters[0].iso3, "KOR");
+        assert_eq!(reporters[1].iso3, "R4");
+        assert!(reporters[1].is_group);
+        assert_eq!(reporters[2].iso2, "");
+        assert_eq!(
+            reporters[2].entry_expired_date.as_deref(),
+            Some("1974-12-31T00:00:00")
+        );
+        assert!(reporters[0].is_current() && !reporters[2].is_current());
+    }
+
+    #[test]
+    fn hs_entries_drop_the_code_prefix_and_the_root_marker() {
+        let body = b"\xEF\xBB\xBF{\"results\":[\r\n\t{\"id\": \"TOTAL\", \"text\": \"Total - All H6 commodities\", \"parent\": \"#\", \"isLeaf\": \"0\", \"aggrLevel\": 0},\r\n\t{\"id\": \"870321\", \"text\": \"870321 - Vehicles; small\", \"parent\": \"8703\", \"isLeaf\": \"1\", \"aggrLevel\": 6}]}";
+        let entries = parse_hs_reference(body).expect("parses");
+        assert_eq!(entries[0].parent, "");
+        assert_eq!(entries[0].description, "Total - All H6 commodities");
+        assert_eq!(entries[1].description, "Vehicles; small");
+        assert!(entries[1].is_leaf);
+        assert_eq!(entries[1].aggr_level, 6);
+    }
+
+    #[test]
+    fn reference_lists_without_the_expected_keys_are_schema_errors() {
+        let mot = br#"{"results":[{"id":"0","text":"TOTAL modes of transport"}]}"#;
+        assert!(matches!(parse_reporters(mot), Err(ParseError::Schema(_))));
+        assert!(matches!(
+            parse_hs_reference(mot),
+            Err(ParseError::Schema(_))
+        ));
+    }
+}
