@@ -8,6 +8,7 @@ const PROTOS: &[&str] = &[
     "proto/tradepact/v1/agreements.proto",
     "proto/tradepact/v1/trade.proto",
     "proto/tradepact/v1/indicators.proto",
+    "proto/tradepact/v1/refresh.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

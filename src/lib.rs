@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod grpc;
 pub mod query;
+pub mod refresh;
 pub mod seed;
 pub mod startup;
 pub mod store;

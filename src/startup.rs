@@ -5,7 +5,8 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -19,9 +20,13 @@ use tonic_health::server::HealthReporter;
 use crate::config::Settings;
 use crate::grpc::pb::agreement_service_server::AgreementServiceServer;
 use crate::grpc::pb::indicator_service_server::IndicatorServiceServer;
+use crate::grpc::pb::refresh_service_server::RefreshServiceServer;
 use crate::grpc::pb::trade_service_server::TradeServiceServer;
-use crate::grpc::{AgreementApi, Api, IndicatorApi, SERVICE_NAMES, TradeApi, pb};
+use crate::grpc::{AgreementApi, Api, IndicatorApi, RefreshApi, SERVICE_NAMES, TradeApi, pb};
 use crate::query::ReadModel;
+use crate::refresh::{
+    self, http::HttpClient, schedule::Schedule, sources::SourceAdapter, worker::Refresher,
+};
 use crate::seed;
 use crate::store::{SeedOutcome, Store};
 
@@ -30,12 +35,18 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     store: Store,
+    adapters: Vec<Arc<dyn SourceAdapter>>,
+    http: HttpClient,
     settings: Settings,
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks one) and opens the database.
+    /// Checks the configuration, binds the listener (port 0 picks one) and
+    /// opens the database.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let adapters = refresh::adapters(&settings.refresh).map_err(|e| anyhow::anyhow!(e))?;
+        let http =
+            HttpClient::new(settings.refresh.http()).context("cannot build the HTTP client")?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -45,6 +56,8 @@ impl Application {
             listener,
             local_addr,
             store,
+            adapters,
+            http,
             settings,
         })
     }
@@ -55,7 +68,8 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting calls, lets
-    /// in-flight ones finish (up to the grace period) and returns.
+    /// in-flight ones and running refreshes finish (up to the grace period)
+    /// and returns.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -64,8 +78,23 @@ impl Application {
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, ServingStatus::NotServing).await;
 
+        let refresher = Refresher::new(
+            self.store.clone(),
+            Arc::clone(&read_model),
+            self.http.clone(),
+            self.adapters.clone(),
+            Duration::from_secs(self.settings.refresh.refresh_timeout_secs),
+        );
+        let schedule: Arc<OnceLock<Arc<Schedule>>> = Arc::default();
+        let stopping = CancellationToken::new();
+        let refresh_api = RefreshApi::new(
+            Arc::clone(&refresher),
+            Arc::clone(&schedule),
+            self.settings.admin_token.clone(),
+            stopping.clone(),
+        );
         let stop_serving = CancellationToken::new();
-        let router = routes(Api::new(read_model.clone()), health_service)?;
+        let router = routes(Api::new(read_model.clone()), refresh_api, health_service)?;
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let mut server = tokio::spawn(
             router.serve_with_incoming_shutdown(incoming, stop_serving.clone().cancelled_owned()),
@@ -83,18 +112,39 @@ impl Application {
             return Err(error);
         }
         set_health(&health, ServingStatus::Serving).await;
+        if self.settings.refresh.enabled {
+            let started = Schedule::start(Arc::clone(&refresher))
+                .await
+                .context("cannot start the refresh schedule")?;
+            let _ = schedule.set(Arc::new(started));
+            refresher.catch_up().await?;
+        }
         if let Some(path) = &self.settings.ready_file {
             write_ready_file(path, self.local_addr)?;
         }
-        tracing::info!(addr = %self.local_addr, db = %self.store.path().display(), "serving");
+        tracing::info!(
+            addr = %self.local_addr,
+            db = %self.store.path().display(),
+            refresh = self.settings.refresh.enabled,
+            "serving"
+        );
 
         tokio::select! {
             () = shutdown => tracing::info!("shutdown requested; draining in-flight calls"),
             ended = &mut server => return ended?.context("the server stopped"),
         }
         set_health(&health, ServingStatus::NotServing).await;
+        stopping.cancel();
+        if let Some(schedule) = schedule.get() {
+            schedule.shutdown().await;
+        }
         stop_serving.cancel();
-        match tokio::time::timeout(self.settings.shutdown_grace(), server).await {
+        let grace = self.settings.shutdown_grace();
+        let (drained, ()) = tokio::join!(
+            tokio::time::timeout(grace, server),
+            refresher.shutdown(grace)
+        );
+        match drained {
             Ok(ended) => ended?.context("the server failed while draining")?,
             Err(_) => tracing::warn!(
                 grace_secs = self.settings.shutdown_grace_secs,
@@ -108,6 +158,7 @@ impl Application {
 
 fn routes(
     api: Api,
+    refresh_api: RefreshApi,
     health: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
@@ -136,6 +187,11 @@ fn routes(
         )
         .add_service(
             IndicatorServiceServer::new(IndicatorApi(api))
+                .accept_compressed(CompressionEncoding::Gzip)
+                .send_compressed(CompressionEncoding::Gzip),
+        )
+        .add_service(
+            RefreshServiceServer::new(refresh_api)
                 .accept_compressed(CompressionEncoding::Gzip)
                 .send_compressed(CompressionEncoding::Gzip),
         ))

@@ -177,6 +177,68 @@ impl AgreementEvent {
     }
 }
 
+impl AgreementEvent {
+    fn same_event_as(&self, other: &AgreementEvent) -> bool {
+        self.kind == other.kind
+            && self.party == other.party
+            && self.round_number == other.round_number
+    }
+
+    /// Takes in another source's account of this same event.
+    fn absorb(&mut self, other: AgreementEvent) {
+        if self.start == other.start && self.end == other.end {
+            add_sources(&mut self.sources, other.sources);
+            return;
+        }
+        let alternative_of = |event: &AgreementEvent| AlternativeDate {
+            start: event.start,
+            end: event.end,
+            sources: event.sources.clone(),
+        };
+        if is_more_precise(other.start, self.start) {
+            let demoted = alternative_of(self);
+            self.start = other.start;
+            self.end = other.end;
+            self.sources = other.sources;
+            self.conflicts.push(demoted);
+        } else {
+            let alternative = alternative_of(&other);
+            if !self
+                .conflicts
+                .iter()
+                .any(|c| c.start == alternative.start && c.end == alternative.end)
+            {
+                self.conflicts.push(alternative);
+            }
+        }
+        self.conflicts
+            .retain(|c| c.start != self.start || c.end != self.end);
+    }
+}
+
+fn add_sources(mine: &mut Vec<Arc<Source>>, more: Vec<Arc<Source>>) {
+    for source in more {
+        if !mine.iter().any(|s| s.key == source.key) {
+            mine.push(source);
+        }
+    }
+}
+
+/// True when `candidate` is known and strictly more precise than `current`
+/// (or `current` is not known at all).
+fn is_more_precise(candidate: Option<PartialDate>, current: Option<PartialDate>) -> bool {
+    let rank = |date: PartialDate| match (date.month(), date.day()) {
+        (0, _) => 0,
+        (_, 0) => 1,
+        _ => 2,
+    };
+    match (candidate, current) {
+        (Some(_), None) => true,
+        (Some(new), Some(old)) => rank(new) > rank(old),
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agreement {
     pub id: String,
@@ -256,6 +318,40 @@ impl Agreement {
                 .collect(),
             ..self.clone()
         }
+    }
+
+    /// Folds in events another source gives for this agreement (the WTO's
+    /// dates, say) without losing anything already known:
+    /// - the same event with the same date gains the other source;
+    /// - the same event with a different date keeps the more precise date as
+    ///   preferred and records the other as a conflict;
+    /// - an event this agreement lacks is inserted in date order.
+    ///
+    /// "The same event" is the same kind, party and round number.
+    pub fn merge_events(&mut self, extra: impl IntoIterator<Item = AgreementEvent>) {
+        for event in extra {
+            match self
+                .events
+                .iter()
+                .position(|mine| mine.same_event_as(&event))
+            {
+                Some(index) => self.events[index].absorb(event),
+                None => self.insert_in_date_order(event),
+            }
+        }
+    }
+
+    fn insert_in_date_order(&mut self, event: AgreementEvent) {
+        let index = match event.start {
+            // Before the first event that certainly comes after it.
+            Some(start) => self
+                .events
+                .iter()
+                .position(|e| e.start.is_some_and(|s| s.earliest() > start.latest()))
+                .unwrap_or(self.events.len()),
+            None => self.events.len(),
+        };
+        self.events.insert(index, event);
     }
 
     /// True when `code` is a party, directly or (given `members_of`) through a group.
@@ -422,6 +518,98 @@ mod tests {
         ]);
         check(&mys, None, Some((Negotiating, "2019-06-27")));
         check(&mys, Some("2019-07-01"), Some((Negotiating, "2019-06-27")));
+    }
+
+    fn sourced(kind: EventKind, start: Option<&str>, key: &str) -> AgreementEvent {
+        AgreementEvent {
+            sources: vec![Arc::new(Source {
+                key: key.into(),
+                title: key.into(),
+                publisher: key.into(),
+                url: String::new(),
+                published: None,
+                retrieved_at: None,
+                license: String::new(),
+                redistributable: true,
+            })],
+            ..event(kind, start)
+        }
+    }
+
+    #[test]
+    fn merging_the_same_date_adds_the_source() {
+        use EventKind as K;
+        let mut khm = agreement(vec![sourced(
+            K::EnteredIntoForce,
+            Some("2022-12-01"),
+            "motie",
+        )]);
+        khm.merge_events([sourced(K::EnteredIntoForce, Some("2022-12-01"), "wto")]);
+        assert_eq!(khm.events.len(), 1);
+        let keys: Vec<_> = khm.events[0]
+            .sources
+            .iter()
+            .map(|s| s.key.as_str())
+            .collect();
+        assert_eq!(keys, ["motie", "wto"]);
+        assert!(khm.events[0].conflicts.is_empty());
+    }
+
+    #[test]
+    fn merging_never_overwrites_a_more_precise_date() {
+        use EventKind as K;
+        let mut asean = agreement(vec![sourced(
+            K::EnteredIntoForce,
+            Some("2007-06-01"),
+            "donga",
+        )]);
+        asean.merge_events([sourced(K::EnteredIntoForce, Some("2010-01-01"), "wto")]);
+        let eif = &asean.events[0];
+        assert_eq!(
+            eif.start.map(|d| d.to_string()).as_deref(),
+            Some("2007-06-01")
+        );
+        assert_eq!(eif.conflicts.len(), 1, "the WTO date is kept as a conflict");
+        assert_eq!(eif.conflicts[0].sources[0].key, "wto");
+
+        let mut sgp = agreement(vec![sourced(K::EnteredIntoForce, Some("2006-03"), "motie")]);
+        sgp.merge_events([sourced(K::EnteredIntoForce, Some("2006-03-02"), "wto")]);
+        let eif = &sgp.events[0];
+        assert_eq!(
+            eif.start.map(|d| d.to_string()).as_deref(),
+            Some("2006-03-02"),
+            "a day beats a month"
+        );
+        assert_eq!(
+            eif.conflicts[0].start.map(|d| d.to_string()).as_deref(),
+            Some("2006-03")
+        );
+    }
+
+    #[test]
+    fn merging_inserts_missing_events_in_date_order_and_moves_the_status() {
+        use AgreementStatus::*;
+        use EventKind as K;
+        let mut ecu = agreement(vec![
+            sourced(K::Concluded, Some("2023-10-11"), "a"),
+            sourced(K::Signed, Some("2025-09-02"), "b"),
+        ]);
+        ecu.merge_events([
+            sourced(K::NotifiedToWto, Some("2026-03-01"), "wto"),
+            sourced(K::EnteredIntoForce, Some("2026-01-01"), "wto"),
+        ]);
+        let kinds: Vec<_> = ecu.events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                K::Concluded,
+                K::Signed,
+                K::EnteredIntoForce,
+                K::NotifiedToWto
+            ]
+        );
+        assert_eq!(ecu.first_out_of_order(), None);
+        check(&ecu, None, Some((InForce, "2026-01-01")));
     }
 
     #[test]

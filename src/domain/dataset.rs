@@ -36,4 +36,12 @@ impl Dataset {
     pub fn is_known_economy(&self, code: &EconomyCode) -> bool {
         self.economies.contains_key(code)
     }
+
+    /// The economy with this ISO 3166-1 alpha-2 code (`KH` → `KHM`).
+    pub fn by_iso2(&self, iso2: &str) -> Option<&EconomyCode> {
+        self.economies
+            .values()
+            .find(|e| e.iso2.as_deref() == Some(iso2))
+            .map(|e| &e.code)
+    }
 }

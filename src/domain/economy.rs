@@ -56,6 +56,8 @@ pub(crate) fn shorten(text: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Economy {
     pub code: EconomyCode,
+    /// ISO 3166-1 alpha-2 (`KH`), which some sources use; `None` for groups.
+    pub iso2: Option<String>,
     pub name: String,
     /// Empty for a single economy; the member codes for a group.
     pub members: Vec<EconomyCode>,

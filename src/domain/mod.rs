@@ -6,6 +6,7 @@ mod dataset;
 mod date;
 mod economy;
 mod indicator;
+mod run;
 mod trade;
 
 pub use agreement::{
@@ -16,7 +17,11 @@ pub use date::{DateError, PartialDate};
 pub(crate) use economy::shorten;
 pub use economy::{Economy, EconomyCode, EconomyCodeError};
 pub use indicator::{Indicator, IndicatorSeries};
+pub use run::{Batch, ChangeKind, DataChange, RunRecord, RunState, StatusChange, Trigger};
 pub use trade::{PartnerFlow, ProductFlow, QuotedProducts, QuotedRank, TradeFigure, TradeFlow};
+
+/// The `origin` of rows that come from the built-in dataset.
+pub const BUILTIN_ORIGIN: &str = "builtin";
 
 /// Where a fact or figure comes from.
 #[derive(Debug, Clone, PartialEq)]

@@ -46,6 +46,8 @@ pub struct TradeFigure {
     pub preferred: bool,
     pub note: String,
     pub sources: Vec<Arc<Source>>,
+    /// Where the row came from: `builtin` or a refresh source's name.
+    pub origin: String,
 }
 
 /// A rank or share stated by an official source ("58th export destination").
@@ -85,6 +87,8 @@ pub struct PartnerFlow {
     pub flow: TradeFlow,
     pub value_usd: f64,
     pub source: Arc<Source>,
+    /// The refresh source that stored it; one ranking never mixes origins.
+    pub origin: String,
 }
 
 /// The reporter's trade with a partner in one product (HS code).
@@ -99,4 +103,6 @@ pub struct ProductFlow {
     pub description: String,
     pub value_usd: f64,
     pub source: Arc<Source>,
+    /// The refresh source that stored it; one breakdown never mixes origins.
+    pub origin: String,
 }

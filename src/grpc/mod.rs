@@ -6,6 +6,7 @@
 mod agreements;
 mod convert;
 mod indicators;
+mod refresh;
 mod trade;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::query::{QueryError, ReadModel};
 
 pub use agreements::AgreementApi;
 pub use indicators::IndicatorApi;
+pub use refresh::RefreshApi;
 pub use trade::TradeApi;
 
 /// Generated protobuf and gRPC code for `tradepact.v1`.
@@ -31,10 +33,11 @@ pub mod pb {
 }
 
 /// The fully qualified names of the services tradepact itself serves.
-pub const SERVICE_NAMES: [&str; 3] = [
+pub const SERVICE_NAMES: [&str; 4] = [
     "tradepact.v1.AgreementService",
     "tradepact.v1.TradeService",
     "tradepact.v1.IndicatorService",
+    "tradepact.v1.RefreshService",
 ];
 
 impl From<QueryError> for Status {

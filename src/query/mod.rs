@@ -9,7 +9,7 @@
 mod agreements;
 mod indicators;
 mod input;
-mod paging;
+pub(crate) mod paging;
 mod trade;
 
 use std::sync::Arc;

@@ -59,8 +59,13 @@ pub fn bilateral_trade(
     })
 }
 
-/// The figures `reporter` reports for its trade with `partner`; `mirrored`
-/// re-expresses them from the partner's point of view.
+/// The figures `reporter` reports for its trade with `partner`, one entry per
+/// year; `mirrored` re-expresses them from the partner's point of view.
+///
+/// Where several figures exist for a year, the best one leads and the others
+/// come as alternatives: a figure marked preferred beats one that is not, and
+/// figures a refresh fetched from a statistics source beat figures quoted in
+/// the built-in dataset (they are complete and unrounded).
 fn side(
     dataset: &Dataset,
     reporter: &EconomyCode,
@@ -68,33 +73,39 @@ fn side(
     years: YearRange,
     mirrored: bool,
 ) -> Vec<TradeYear> {
-    let figures: Vec<&TradeFigure> = dataset
+    let mut figures: Vec<&TradeFigure> = dataset
         .trade
         .iter()
         .filter(|f| &f.reporter == reporter && &f.partner == partner)
         .collect();
-    let preferred_in = |year: i32, family: &str| {
+    // Stable: among equals, dataset order decides.
+    figures.sort_by_key(|f| (f.year, std::cmp::Reverse(precedence(f))));
+    let best_in = |year: i32, family: &str| {
         figures
             .iter()
-            .find(|f| f.preferred && f.year == year && f.family == family)
+            .find(|f| f.year == year && f.family == family)
             .copied()
     };
-    let mut out: Vec<TradeYear> = figures
-        .iter()
-        .filter(|f| f.preferred && years.contains(f.year))
-        .map(|figure| {
-            let previous = preferred_in(figure.year - 1, &figure.family);
-            let mut year = trade_year(figure, previous, mirrored);
-            year.alternatives = figures
-                .iter()
-                .filter(|f| !f.preferred && f.year == figure.year)
-                .map(|alt| trade_year(alt, preferred_in(alt.year - 1, &alt.family), mirrored))
-                .collect();
+    let with_growth = |figure: &TradeFigure| {
+        trade_year(figure, best_in(figure.year - 1, &figure.family), mirrored)
+    };
+    figures
+        .chunk_by(|a, b| a.year == b.year)
+        .filter(|same_year| years.contains(same_year[0].year))
+        .map(|same_year| {
+            let mut year = with_growth(same_year[0]);
+            year.alternatives = same_year[1..].iter().map(|f| with_growth(f)).collect();
             year
         })
-        .collect();
-    out.sort_by_key(|year| year.year);
-    out
+        .collect()
+}
+
+/// Higher leads: preferred figures, then figures from a refresh source.
+fn precedence(figure: &TradeFigure) -> (bool, bool) {
+    (
+        figure.preferred,
+        figure.origin != crate::domain::BUILTIN_ORIGIN,
+    )
 }
 
 fn trade_year(figure: &TradeFigure, previous: Option<&TradeFigure>, mirrored: bool) -> TradeYear {
@@ -233,16 +244,35 @@ struct RankTable {
     sources: Vec<Arc<Source>>,
 }
 
+/// The origin with the most rows: one answer never mixes two sources'
+/// partner lists, and the fuller list is the one that can rank.
+fn fullest_origin<'a>(origins: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for origin in origins {
+        *counts.entry(origin).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(origin, count)| (count, std::cmp::Reverse(origin)))
+        .map(|(origin, _)| origin)
+}
+
 fn computed_ranking(dataset: &Dataset, question: &RankQuestion<'_>) -> Option<RankTable> {
     let mut by_partner: BTreeMap<EconomyCode, f64> = BTreeMap::new();
     let mut sources: Vec<Arc<Source>> = Vec::new();
     let wanted = |flow: TradeFlow| question.flow == TradeFlow::Total || flow == question.flow;
-    for row in dataset.partner_flows.iter().filter(|row| {
-        &row.reporter == question.reporter
-            && row.year == question.year
-            && row.flow != TradeFlow::Total
-            && wanted(row.flow)
-    }) {
+    let matching: Vec<&crate::domain::PartnerFlow> = dataset
+        .partner_flows
+        .iter()
+        .filter(|row| {
+            &row.reporter == question.reporter
+                && row.year == question.year
+                && row.flow != TradeFlow::Total
+                && wanted(row.flow)
+        })
+        .collect();
+    let origin = fullest_origin(matching.iter().map(|row| row.origin.as_str()))?;
+    for row in matching.iter().filter(|row| row.origin == origin) {
         *by_partner.entry(row.partner.clone()).or_default() += row.value_usd;
         if !sources.iter().any(|s| s.key == row.source.key) {
             sources.push(row.source.clone());
@@ -440,7 +470,8 @@ pub fn product_breakdown(
             r.reporter == reporter && r.partner == partner && r.year == year && r.flow == flow
         })
         .collect();
-    if !rows.is_empty() {
+    if let Some(origin) = fullest_origin(rows.iter().map(|r| r.origin.as_str())) {
+        let rows: Vec<_> = rows.into_iter().filter(|r| r.origin == origin).collect();
         return Ok(computed_products(&rows, digits, limit));
     }
     let quoted = dataset

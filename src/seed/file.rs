@@ -44,6 +44,7 @@ pub struct Source {
 #[serde(deny_unknown_fields)]
 pub struct Economy {
     pub code: String,
+    pub iso2: Option<String>,
     pub name: String,
 }
 

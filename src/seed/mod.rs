@@ -160,6 +160,7 @@ impl Builder {
             let code = parse_code(&format!("economy '{}'", row.code), &row.code)?;
             self.insert_economy(Economy {
                 code,
+                iso2: row.iso2,
                 name: row.name,
                 members: Vec::new(),
             })?;
@@ -174,6 +175,7 @@ impl Builder {
                 .collect::<Result<_, _>>()?;
             self.insert_economy(Economy {
                 code,
+                iso2: None,
                 name: row.name,
                 members,
             })?;
@@ -332,6 +334,7 @@ impl Builder {
             preferred: row.preferred,
             note: row.note,
             sources: self.sources(&context, &row.sources)?,
+            origin: crate::domain::BUILTIN_ORIGIN.to_owned(),
         })
     }
 

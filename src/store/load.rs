@@ -126,7 +126,7 @@ fn sources(tx: &Transaction<'_>) -> Read<HashMap<String, Arc<Source>>> {
 }
 
 fn economies(tx: &Transaction<'_>) -> Read<BTreeMap<EconomyCode, Economy>> {
-    let mut statement = tx.prepare("SELECT code, name, members FROM economies")?;
+    let mut statement = tx.prepare("SELECT code, name, members, iso2 FROM economies")?;
     let mut rows = statement.query([])?;
     let mut out = BTreeMap::new();
     while let Some(row) = rows.next()? {
@@ -134,6 +134,7 @@ fn economies(tx: &Transaction<'_>) -> Read<BTreeMap<EconomyCode, Economy>> {
             code: code(&row.get::<_, String>(0)?)?,
             name: row.get(1)?,
             members: codes(&row.get::<_, String>(2)?, ' ')?,
+            iso2: row.get(3)?,
         };
         out.insert(economy.code.clone(), economy);
     }
@@ -152,8 +153,8 @@ fn agreements(
     let mut out = BTreeMap::new();
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
-        let agreement = Agreement {
-            events: events.remove(&id).unwrap_or_default(),
+        let mut agreement = Agreement {
+            events: events.builtin.remove(&id).unwrap_or_default(),
             name: row.get(1)?,
             kind: row.get(2)?,
             parties: codes(&row.get::<_, String>(3)?, ' ')?,
@@ -161,22 +162,35 @@ fn agreements(
             sources: lookup.list(&row.get::<_, String>(5)?)?,
             id: id.clone(),
         };
+        if let Some(refreshed) = events.refreshed.remove(&id) {
+            agreement.merge_events(refreshed);
+        }
         out.insert(id, agreement);
     }
     Ok(out)
+}
+
+/// Events by agreement: the built-in ones in dataset order, and separately
+/// those a refresh source stored, to be merged in.
+struct Events {
+    builtin: HashMap<String, Vec<AgreementEvent>>,
+    refreshed: HashMap<String, Vec<AgreementEvent>>,
 }
 
 fn events(
     tx: &Transaction<'_>,
     lookup: &SourceLookup<'_>,
     mut conflicts: HashMap<i64, Vec<AlternativeDate>>,
-) -> Read<HashMap<String, Vec<AgreementEvent>>> {
+) -> Read<Events> {
     let mut statement = tx.prepare(
-        "SELECT id, agreement_id, kind, start, end_date, round_number, format, venue, party, note, sources
+        "SELECT id, agreement_id, kind, start, end_date, round_number, format, venue, party, note, sources, origin
          FROM agreement_events ORDER BY agreement_id, position",
     )?;
     let mut rows = statement.query([])?;
-    let mut out: HashMap<String, Vec<AgreementEvent>> = HashMap::new();
+    let mut out = Events {
+        builtin: HashMap::new(),
+        refreshed: HashMap::new(),
+    };
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
         let kind: String = row.get(2)?;
@@ -198,7 +212,13 @@ fn events(
             sources: lookup.list(&row.get::<_, String>(10)?)?,
             conflicts: conflicts.remove(&id).unwrap_or_default(),
         };
-        out.entry(row.get(1)?).or_default().push(event);
+        let origin: String = row.get(11)?;
+        let by_agreement = if origin == super::BUILTIN_ORIGIN {
+            &mut out.builtin
+        } else {
+            &mut out.refreshed
+        };
+        by_agreement.entry(row.get(1)?).or_default().push(event);
     }
     Ok(out)
 }
@@ -239,7 +259,7 @@ fn collect<T>(
 fn trade_figures(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<TradeFigure>> {
     collect(
         tx,
-        "SELECT reporter, partner, year, exports_usd, imports_usd, total_usd, family, preferred, note, sources
+        "SELECT reporter, partner, year, exports_usd, imports_usd, total_usd, family, preferred, note, sources, origin
          FROM trade_figures ORDER BY id",
         |row| {
             Ok(TradeFigure {
@@ -253,6 +273,7 @@ fn trade_figures(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<Tr
                 preferred: row.get(7)?,
                 note: row.get(8)?,
                 sources: lookup.list(&row.get::<_, String>(9)?)?,
+                origin: row.get(10)?,
             })
         },
     )
@@ -304,7 +325,7 @@ fn quoted_products(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<
 fn partner_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<PartnerFlow>> {
     collect(
         tx,
-        "SELECT reporter, partner, year, flow, value_usd, source FROM partner_flows",
+        "SELECT reporter, partner, year, flow, value_usd, source, origin FROM partner_flows",
         |row| {
             Ok(PartnerFlow {
                 reporter: code(&row.get::<_, String>(0)?)?,
@@ -313,6 +334,7 @@ fn partner_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<Pa
                 flow: flow(&row.get::<_, String>(3)?)?,
                 value_usd: row.get(4)?,
                 source: lookup.one(&row.get::<_, String>(5)?)?,
+                origin: row.get(6)?,
             })
         },
     )
@@ -321,7 +343,7 @@ fn partner_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<Pa
 fn product_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<ProductFlow>> {
     collect(
         tx,
-        "SELECT reporter, partner, year, flow, hs_code, description, value_usd, source FROM product_flows",
+        "SELECT reporter, partner, year, flow, hs_code, description, value_usd, source, origin FROM product_flows",
         |row| {
             Ok(ProductFlow {
                 reporter: code(&row.get::<_, String>(0)?)?,
@@ -332,6 +354,7 @@ fn product_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<Pr
                 description: row.get(5)?,
                 value_usd: row.get(6)?,
                 source: lookup.one(&row.get::<_, String>(7)?)?,
+                origin: row.get(8)?,
             })
         },
     )

@@ -8,7 +8,10 @@
 
 mod load;
 mod migrations;
+mod refresh;
 mod write;
+
+pub use refresh::{BatchSwap, SourceState, UrlValidators};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -18,8 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::domain::Dataset;
 use crate::seed::Seed;
 
-/// The `origin` of rows that come from the built-in dataset.
-pub const BUILTIN_ORIGIN: &str = "builtin";
+pub use crate::domain::BUILTIN_ORIGIN;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +42,8 @@ pub enum StoreError {
     },
     #[error("database {path} holds a row tradepact cannot read: {problem}")]
     Corrupt { path: PathBuf, problem: String },
+    #[error("the write was cancelled by shutdown and rolled back")]
+    Cancelled,
     #[error("a database task stopped unexpectedly: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

@@ -12,12 +12,16 @@ use crate::seed::Seed;
 use super::{BUILTIN_ORIGIN, SeedOutcome};
 
 const SHA_KEY: &str = "builtin_sha256";
+/// Marks built-in agreements during a re-apply; any left with it are gone from the file.
+const STALE_ORIGIN: &str = "builtin-stale";
 const VERSION_KEY: &str = "builtin_version";
 
-/// Tables holding built-in rows, children before parents.
+/// Tables whose built-in rows are replaced wholesale, children before parents.
+/// Agreements are not among them: refresh sources attach events to them, and
+/// deleting an agreement would cascade to those events, so built-in
+/// agreements are upserted and the stale ones swept instead.
 const TABLES: &[&str] = &[
     "agreement_events",
-    "agreements",
     "trade_figures",
     "quoted_ranks",
     "quoted_products",
@@ -47,7 +51,12 @@ pub fn apply_seed(connection: &mut Connection, seed: &Seed) -> rusqlite::Result<
             [BUILTIN_ORIGIN],
         )?;
     }
+    tx.execute(
+        "UPDATE agreements SET origin = ?1 WHERE origin = ?2",
+        [STALE_ORIGIN, BUILTIN_ORIGIN],
+    )?;
     insert_dataset(&tx, &seed.dataset)?;
+    tx.execute("DELETE FROM agreements WHERE origin = ?1", [STALE_ORIGIN])?;
     set_meta(&tx, SHA_KEY, &seed.sha256)?;
     set_meta(&tx, VERSION_KEY, &version)?;
     tx.commit()?;
@@ -148,8 +157,9 @@ fn date(value: Option<PartialDate>) -> Option<String> {
 }
 
 fn insert_economies(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
-    let mut statement =
-        tx.prepare("INSERT INTO economies (code, name, members, origin) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut statement = tx.prepare(
+        "INSERT INTO economies (code, iso2, name, members, origin) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for economy in dataset.economies.values() {
         let members = economy
             .members
@@ -159,6 +169,7 @@ fn insert_economies(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result
             .join(" ");
         statement.execute(params![
             economy.code.as_str(),
+            economy.iso2,
             economy.name,
             members,
             BUILTIN_ORIGIN
@@ -176,7 +187,10 @@ fn insert_agreement(tx: &Transaction<'_>, agreement: &Agreement) -> rusqlite::Re
         .join(" ");
     tx.execute(
         "INSERT INTO agreements (id, name, kind, parties, note, sources, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+             parties = excluded.parties, note = excluded.note, sources = excluded.sources,
+             origin = excluded.origin",
         params![
             agreement.id,
             agreement.name,
@@ -289,8 +303,11 @@ fn insert_trade(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()>
 }
 
 fn insert_indicators(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
-    let mut indicators =
-        tx.prepare("INSERT INTO indicators (code, name, unit, origin) VALUES (?1, ?2, ?3, ?4)")?;
+    // A refresh source may already have defined the same indicator.
+    let mut indicators = tx.prepare(
+        "INSERT INTO indicators (code, name, unit, origin) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit = excluded.unit, origin = excluded.origin",
+    )?;
     for indicator in dataset.indicators.values() {
         indicators.execute(params![
             indicator.code,

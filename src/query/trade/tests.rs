@@ -27,6 +27,7 @@ fn dataset() -> Dataset {
             code(c),
             Economy {
                 code: code(c),
+                iso2: None,
                 name: c.into(),
                 members: vec![],
             },
@@ -50,6 +51,7 @@ fn dataset() -> Dataset {
             flow,
             value_usd: value,
             source: stats.clone(),
+            origin: "comtrade".into(),
         });
     }
     let products = [
@@ -68,6 +70,7 @@ fn dataset() -> Dataset {
             description: format!("product {hs}"),
             value_usd: value,
             source: stats.clone(),
+            origin: "comtrade".into(),
         });
     }
     dataset.quoted_ranks.push(QuotedRank {

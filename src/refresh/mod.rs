@@ -1,0 +1,90 @@
+//! The refresh worker: fetches statistics from public sources on a schedule,
+//! validates them, and swaps them into the store in one transaction, so the
+//! service's data stay live without a reader ever seeing half of a refresh.
+//!
+//! `sources/` holds one adapter per upstream (fetch + map to tradepact's
+//! model), `parse/` the pure parsers they use, `http` the shared client with
+//! retries, `worker` the run lifecycle (overlap guard, time limit,
+//! cancellation, run history, change events) and `schedule` the cron glue.
+
+pub mod http;
+pub mod parse;
+pub mod schedule;
+pub mod sources;
+pub mod validate;
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Datelike;
+
+use crate::config::RefreshSettings;
+use crate::domain::EconomyCode;
+use sources::{Comtrade, Customs, Imf, SourceAdapter, SourceSettings, WorldBank, Wto};
+
+/// The configured sources, checked: economy codes well formed, schedules
+/// valid cron expressions.
+pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>>, String> {
+    let codes = |list: &[String], what: &str| -> Result<Vec<EconomyCode>, String> {
+        list.iter()
+            .map(|c| EconomyCode::parse(c).map_err(|e| format!("{what}: {e}")))
+            .collect()
+    };
+    let reporters = codes(&settings.reporters, "--reporters")?;
+    let partners = codes(&settings.partners, "--partners")?;
+    let this_year = chrono::Utc::now().year();
+    let years: Vec<i32> = (this_year - i32::from(settings.years)..this_year).collect();
+    let source = |base_url: &str,
+                  schedule: &str,
+                  key: Option<&crate::config::Secret>|
+     -> Result<SourceSettings, String> {
+        schedule::check_cron(schedule)?;
+        Ok(SourceSettings {
+            base_url: base_url.to_owned(),
+            schedule: schedule.to_owned(),
+            max_age: Duration::from_secs(settings.max_age_hours * 3600),
+            min_interval: Duration::from_millis(settings.request_interval_ms),
+            key: key.map(|k| k.expose().to_owned()),
+        })
+    };
+    let pairs = reporters
+        .iter()
+        .flat_map(|r| partners.iter().map(move |p| (r.clone(), p.clone())))
+        .collect();
+    Ok(vec![
+        Arc::new(WorldBank {
+            settings: source(&settings.worldbank_url, &settings.worldbank_schedule, None)?,
+            indicators: settings.worldbank_indicators.clone(),
+            first_year: this_year - 25,
+        }),
+        Arc::new(Comtrade {
+            settings: source(
+                &settings.comtrade_url,
+                &settings.comtrade_schedule,
+                settings.comtrade_key.as_ref(),
+            )?,
+            reporters,
+            partners: partners.clone(),
+            years: years.clone(),
+        }),
+        Arc::new(Imf {
+            settings: source(&settings.imf_url, &settings.imf_schedule, None)?,
+            pairs,
+            first_year: years.first().copied().unwrap_or(this_year - 1),
+            last_year: this_year - 1,
+        }),
+        Arc::new(Customs {
+            settings: source(
+                &settings.customs_url,
+                &settings.customs_schedule,
+                settings.customs_key.as_ref(),
+            )?,
+            partners,
+            years,
+        }),
+        Arc::new(Wto {
+            settings: source(&settings.wto_url, &settings.wto_schedule, None)?,
+        }),
+    ])
+}

@@ -1,0 +1,384 @@
+//! The run lifecycle of one source: never two at once (a second is recorded
+//! as SKIPPED_OVERLAP), a total time limit, cancellation on shutdown (the
+//! swap's transaction rolls back), validation, the swap, the reload of the
+//! read model, and the change events that go out once the swap commits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Mutex, broadcast};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::domain::{Batch, DataChange, Dataset, RunRecord, RunState, StatusChange, Trigger};
+use crate::query::ReadModel;
+use crate::store::{BatchSwap, Store, StoreError};
+
+use super::http::{HttpClient, RateLimiter, Validators};
+use super::sources::{Fetch, FetchContext, SourceAdapter};
+use super::validate::{ValidationPolicy, current_year, validate};
+
+/// How many changes a slow WatchChanges subscriber may fall behind before it
+/// re-reads from the store.
+const CHANGE_BUFFER: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("source: '{0}' is not a configured source")]
+    UnknownSource(String),
+    #[error("the service is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a run ended without swapping data in.
+struct Failure {
+    state: RunState,
+    reason: String,
+}
+
+impl Failure {
+    fn failed(reason: impl std::fmt::Display) -> Self {
+        Self {
+            state: RunState::Failed,
+            reason: reason.to_string(),
+        }
+    }
+
+    fn cancelled() -> Self {
+        Self {
+            state: RunState::Cancelled,
+            reason: "cancelled by shutdown; nothing was written".to_owned(),
+        }
+    }
+}
+
+/// Runs refreshes and reports what they did.
+pub struct Refresher {
+    store: Store,
+    read_model: Arc<ReadModel>,
+    http: HttpClient,
+    adapters: Vec<Arc<dyn SourceAdapter>>,
+    limiters: HashMap<&'static str, Arc<RateLimiter>>,
+    guards: HashMap<&'static str, Arc<Mutex<()>>>,
+    changes: broadcast::Sender<DataChange>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+    run_timeout: Duration,
+    policy: ValidationPolicy,
+}
+
+impl Refresher {
+    pub fn new(
+        store: Store,
+        read_model: Arc<ReadModel>,
+        http: HttpClient,
+        adapters: Vec<Arc<dyn SourceAdapter>>,
+        run_timeout: Duration,
+    ) -> Arc<Self> {
+        let limiters = adapters
+            .iter()
+            .map(|a| {
+                (
+                    a.name(),
+                    Arc::new(RateLimiter::new(a.settings().min_interval)),
+                )
+            })
+            .collect();
+        let guards = adapters
+            .iter()
+            .map(|a| (a.name(), Arc::new(Mutex::new(()))))
+            .collect();
+        let (changes, _) = broadcast::channel(CHANGE_BUFFER);
+        Arc::new(Self {
+            store,
+            read_model,
+            http,
+            adapters,
+            limiters,
+            guards,
+            changes,
+            tracker: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            run_timeout,
+            policy: ValidationPolicy::default(),
+        })
+    }
+
+    pub fn adapters(&self) -> &[Arc<dyn SourceAdapter>] {
+        &self.adapters
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Changes from now on, as each swap commits.
+    pub fn subscribe(&self) -> broadcast::Receiver<DataChange> {
+        self.changes.subscribe()
+    }
+
+    fn adapter(&self, name: &str) -> Result<Arc<dyn SourceAdapter>, RefreshError> {
+        self.adapters
+            .iter()
+            .find(|a| a.name() == name)
+            .cloned()
+            .ok_or_else(|| RefreshError::UnknownSource(name.to_owned()))
+    }
+
+    /// Runs `source` now and returns its finished record. The run belongs to
+    /// the refresher, not the caller: dropping this future does not stop it.
+    pub async fn run(
+        self: &Arc<Self>,
+        source: &str,
+        trigger: Trigger,
+    ) -> Result<RunRecord, RefreshError> {
+        let adapter = self.adapter(source)?;
+        if self.tracker.is_closed() {
+            return Err(RefreshError::ShuttingDown);
+        }
+        let this = Arc::clone(self);
+        self.tracker
+            .spawn(async move { this.run_to_end(adapter, trigger).await })
+            .await
+            .map_err(|join| RefreshError::Store(StoreError::Task(join)))?
+    }
+
+    /// Starts `source` in the background (for the scheduler).
+    pub fn spawn(self: &Arc<Self>, source: &'static str, trigger: Trigger) {
+        let this = Arc::clone(self);
+        self.tracker.spawn(async move {
+            if let Err(error) = this.run(source, trigger).await {
+                tracing::error!(source, "refresh could not run: {error}");
+            }
+        });
+    }
+
+    /// Start-up: runs a process died during are marked INTERRUPTED, and
+    /// every source whose data are older than its max age refreshes at once.
+    pub async fn catch_up(self: &Arc<Self>) -> Result<(), RefreshError> {
+        let now = now();
+        let interrupted = self.store.mark_interrupted_runs(now.clone()).await?;
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "found runs left RUNNING by a previous process");
+        }
+        let states = self.store.source_states().await?;
+        for adapter in &self.adapters {
+            let last = states
+                .get(adapter.name())
+                .and_then(|s| s.last_success_at.clone());
+            if is_stale(last.as_deref(), adapter.settings().max_age) {
+                tracing::info!(
+                    source = adapter.name(),
+                    "data older than max age; refreshing now"
+                );
+                self.spawn(adapter.name(), Trigger::Startup);
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels running refreshes (their transactions roll back) and waits for
+    /// them, at most `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.tracker.close();
+        self.shutdown.cancel();
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("refresh runs still going after the grace period");
+        }
+    }
+
+    async fn run_to_end(
+        &self,
+        adapter: Arc<dyn SourceAdapter>,
+        trigger: Trigger,
+    ) -> Result<RunRecord, RefreshError> {
+        let name = adapter.name();
+        let guard = self.guards.get(name).cloned().unwrap_or_default();
+        let Ok(_running) = guard.try_lock_owned() else {
+            tracing::info!(source = name, "previous run still going; skipping");
+            let reason = "the previous run of this source was still in progress".to_owned();
+            return Ok(self
+                .store
+                .record_skipped_run(name, trigger, RunState::SkippedOverlap, reason, now())
+                .await?);
+        };
+        if let Some(reason) = adapter.skip_reason() {
+            tracing::info!(source = name, %reason, "source not configured; skipping");
+            return Ok(self
+                .store
+                .record_skipped_run(name, trigger, RunState::Skipped, reason, now())
+                .await?);
+        }
+        let run_id = self.store.start_run(name, trigger, now()).await?;
+        let started = std::time::Instant::now();
+        let record = match self.fetch_and_swap(run_id, adapter.as_ref()).await {
+            Ok(record) => record,
+            Err(failure) => {
+                self.store
+                    .finish_run(run_id, failure.state, failure.reason, now())
+                    .await?
+            }
+        };
+        tracing::info!(
+            source = name,
+            run = record.id,
+            state = record.state.as_str(),
+            rows = record.rows,
+            changes = record.changes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            error = %record.error,
+            "refresh finished"
+        );
+        Ok(record)
+    }
+
+    async fn fetch_and_swap(
+        &self,
+        run_id: i64,
+        adapter: &dyn SourceAdapter,
+    ) -> Result<RunRecord, Failure> {
+        let name = adapter.name();
+        let dataset = self
+            .read_model
+            .snapshot()
+            .ok_or_else(|| Failure::failed("no dataset loaded yet"))?;
+        let validators: HashMap<String, Validators> = self
+            .store
+            .validators(name)
+            .await
+            .map_err(Failure::failed)?
+            .into_iter()
+            .map(|v| {
+                let validators = Validators {
+                    etag: v.etag,
+                    last_modified: v.last_modified,
+                };
+                (v.url, validators)
+            })
+            .collect();
+        let limiter = self
+            .limiters
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(RateLimiter::new(Duration::ZERO)));
+        let cancel = self.shutdown.child_token();
+        let ctx = FetchContext {
+            http: &self.http,
+            limiter: &limiter,
+            cancel: &cancel,
+            dataset: &dataset,
+            validators: &validators,
+            now: Utc::now(),
+        };
+        let fetched = tokio::select! {
+            fetched = tokio::time::timeout(self.run_timeout, adapter.fetch(&ctx)) => match fetched {
+                Ok(Ok(fetched)) => fetched,
+                Ok(Err(error)) => return Err(Failure::failed(error)),
+                Err(_) => return Err(Failure::failed(format!(
+                    "took longer than the {} s limit for one run", self.run_timeout.as_secs()
+                ))),
+            },
+            () = cancel.cancelled() => return Err(Failure::cancelled()),
+        };
+        let (batch, url_validators) = match fetched {
+            Fetch::Unchanged => {
+                return self
+                    .store
+                    .finish_run(run_id, RunState::Unchanged, String::new(), now())
+                    .await
+                    .map_err(Failure::failed);
+            }
+            Fetch::Data { batch, validators } => (batch, validators),
+        };
+        if batch.rows() == 0 {
+            // An empty answer more often means a broken query or a provider
+            // outage than a world without trade: keep what we have.
+            return Err(Failure::failed(
+                "the source returned no data; the stored data were kept",
+            ));
+        }
+        validate(&batch, &dataset, name, &self.policy, current_year(ctx.now))
+            .map_err(Failure::failed)?;
+        let status_changes = status_changes(&dataset, &batch);
+        let swap = BatchSwap {
+            run_id,
+            source: name.to_owned(),
+            batch: Arc::new(batch),
+            status_changes,
+            validators: url_validators,
+        };
+        let (record, changes) =
+            self.store
+                .apply_batch(swap, cancel, now())
+                .await
+                .map_err(|error| match error {
+                    StoreError::Cancelled => Failure::cancelled(),
+                    other => Failure::failed(other),
+                })?;
+        self.reload().await;
+        for change in changes {
+            // No subscribers is fine: the change is in the store for replay.
+            let _ = self.changes.send(change);
+        }
+        Ok(record)
+    }
+
+    /// Swaps the freshly committed dataset into the read model. If loading
+    /// fails the old snapshot keeps serving, and the next run tries again.
+    async fn reload(&self) {
+        match self.store.load().await {
+            Ok(dataset) => self.read_model.replace(dataset),
+            Err(error) => tracing::error!("refreshed data committed but not loaded: {error}"),
+        }
+    }
+}
+
+/// Agreements whose current status the batch's events would change.
+fn status_changes(dataset: &Dataset, batch: &Batch) -> Vec<StatusChange> {
+    let mut by_agreement: HashMap<&str, Vec<crate::domain::AgreementEvent>> = HashMap::new();
+    for (id, event) in &batch.agreement_events {
+        by_agreement
+            .entry(id.as_str())
+            .or_default()
+            .push(event.clone());
+    }
+    let mut changes: Vec<StatusChange> = by_agreement
+        .into_iter()
+        .filter_map(|(id, events)| {
+            let agreement = dataset.agreements.get(id)?;
+            let old = agreement.status(None).map(|s| s.status);
+            let mut merged = agreement.clone();
+            merged.merge_events(events);
+            let new = merged.status(None).map(|s| s.status);
+            (old != new).then(|| StatusChange {
+                agreement_id: id.to_owned(),
+                old,
+                new,
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| a.agreement_id.cmp(&b.agreement_id));
+    changes
+}
+
+/// RFC 3339, seconds, UTC.
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Data last refreshed at `last_success` (RFC 3339), or never, are stale
+/// once older than `max_age`.
+pub fn is_stale(last_success: Option<&str>, max_age: Duration) -> bool {
+    let Some(last) = last_success.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else {
+        return true;
+    };
+    let age = Utc::now().signed_duration_since(last);
+    age.to_std().is_ok_and(|age| age > max_age)
+}
