@@ -9,7 +9,13 @@ use crate::config::{LogFormat, Settings};
 /// Installs the global subscriber. Fails on a malformed filter; a second call
 /// (as in tests) leaves the first subscriber in place.
 pub fn init(settings: &Settings) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(&settings.log)
+    // The scheduler logs every job it creates at info; quiet it unless asked.
+    let directives = if settings.log.contains("tokio_cron_scheduler") {
+        settings.log.clone()
+    } else {
+        format!("{},tokio_cron_scheduler=warn", settings.log)
+    };
+    let filter = EnvFilter::try_new(&directives)
         .map_err(|e| anyhow::anyhow!("--log '{}' is not a valid filter: {e}", settings.log))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -242,6 +242,38 @@ pub struct HttpClient {
     settings: Arc<HttpSettings>,
 }
 
+/// Follows at most `max` redirects, and only within the same host: reqwest
+/// strips `Authorization` on a cross-host redirect but not custom key headers
+/// such as Comtrade's `Ocp-Apim-Subscription-Key`, so following one could
+/// hand a key to another host. A cross-host redirect comes back as its 3xx.
+fn redirect_policy(max: usize) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let same_host = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.host_str() == attempt.url().host_str() && first.port() == attempt.url().port());
+        if attempt.previous().len() > max {
+            attempt.error(TooManyRedirectsMarker)
+        } else if !same_host {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The error a redirect chain longer than the limit ends with.
+#[derive(Debug)]
+struct TooManyRedirectsMarker;
+
+impl std::fmt::Display for TooManyRedirectsMarker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("too many redirects")
+    }
+}
+
+impl std::error::Error for TooManyRedirectsMarker {}
+
 impl HttpClient {
     /// Builds the client. Fails if the TLS backend cannot initialise (for
     /// example when the OS has no CA certificates installed).
@@ -251,7 +283,7 @@ impl HttpClient {
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .timeout(settings.total_timeout)
-            .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+            .redirect(redirect_policy(settings.max_redirects))
             .gzip(true)
             .build()
             .map_err(|error| FetchError::Client {
@@ -962,6 +994,27 @@ mod tests {
                 .and_then(|v| v.to_str().ok()),
             Some("Wed, 21 Oct 2015 07:28:00 GMT")
         );
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_host_is_not_followed() {
+        let elsewhere = MockServer::start().await;
+        Mock::given(path("/steal"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("got your key"))
+            .expect(0)
+            .mount(&elsewhere)
+            .await;
+        let server = MockServer::start().await;
+        Mock::given(path("/away"))
+            .respond_with(
+                ResponseTemplate::new(302).insert_header("Location", format!("{}/steal", elsewhere.uri())),
+            )
+            .mount(&server)
+            .await;
+
+        let answer = expect_body(fetch(&url_on(&server, "/away")).await);
+
+        assert_eq!(answer.status, 302, "the 3xx comes back instead of being followed");
     }
 
     #[tokio::test]

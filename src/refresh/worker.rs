@@ -226,16 +226,27 @@ impl Refresher {
                     .await?
             }
         };
-        tracing::info!(
-            source = name,
-            run = record.id,
-            state = record.state.as_str(),
-            rows = record.rows,
-            changes = record.changes,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            error = %record.error,
-            "refresh finished"
-        );
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        if record.state.is_success() {
+            tracing::info!(
+                source = name,
+                run = record.id,
+                state = record.state.as_str(),
+                rows = record.rows,
+                changes = record.changes,
+                elapsed_ms,
+                "refresh finished"
+            );
+        } else {
+            tracing::warn!(
+                source = name,
+                run = record.id,
+                state = record.state.as_str(),
+                elapsed_ms,
+                reason = %record.error,
+                "refresh did not change the data"
+            );
+        }
         Ok(record)
     }
 

@@ -116,6 +116,10 @@ def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
         str(db_path),
         "--ready-file",
         str(ready_file),
+        # No refresh worker: a test never reaches a public host. The refresh
+        # worker has its own tests against local upstreams.
+        "--refresh",
+        "false",
     ]
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
