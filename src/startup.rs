@@ -111,6 +111,16 @@ impl Application {
             let _ = server.await;
             return Err(error);
         }
+        let interrupted = self
+            .store
+            .mark_interrupted_runs(crate::refresh::worker::now())
+            .await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "runs left RUNNING by a previous process are marked INTERRUPTED"
+            );
+        }
         set_health(&health, ServingStatus::Serving).await;
         if self.settings.refresh.enabled {
             let started = Schedule::start(Arc::clone(&refresher))

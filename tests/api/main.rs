@@ -4,6 +4,7 @@
 
 mod agreements;
 mod conformance;
+mod crash;
 mod helpers;
 mod invalid;
 mod lifecycle;

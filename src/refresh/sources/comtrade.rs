@@ -125,7 +125,7 @@ impl Comtrade {
             })?;
         Ok(reporters
             .into_iter()
-            .filter(|r| !r.is_group && !r.iso3.is_empty())
+            .filter(|r| !r.is_group && r.is_current() && !r.iso3.is_empty())
             .map(|r| (r.iso3, r.code))
             .collect())
     }
