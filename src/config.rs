@@ -82,7 +82,12 @@ pub struct Settings {
 
     /// Bearer token that admin calls (TriggerRefresh) must present; admin
     /// calls are disabled without one.
-    #[arg(long, env = "TRADEPACT_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
     pub admin_token: Option<Secret>,
 
     #[command(flatten)]
@@ -202,7 +207,12 @@ pub struct RefreshSettings {
     )]
     pub comtrade_url: String,
     /// UN Comtrade subscription key; without one the keyless preview is used.
-    #[arg(long, env = "TRADEPACT_COMTRADE_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_COMTRADE_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub comtrade_key: Option<Secret>,
     /// UN Comtrade schedule (cron, 6 fields, UTC).
     #[arg(
@@ -239,7 +249,12 @@ pub struct RefreshSettings {
     )]
     pub customs_url: String,
     /// Korea Customs (data.go.kr) service key; the source is skipped without one.
-    #[arg(long, env = "TRADEPACT_CUSTOMS_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_CUSTOMS_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub customs_key: Option<Secret>,
     /// Korea Customs schedule (cron, 6 fields, UTC).
     #[arg(
