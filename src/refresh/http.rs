@@ -248,10 +248,9 @@ pub struct HttpClient {
 /// hand a key to another host. A cross-host redirect comes back as its 3xx.
 fn redirect_policy(max: usize) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
-        let same_host = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.host_str() == attempt.url().host_str() && first.port() == attempt.url().port());
+        let same_host = attempt.previous().first().is_some_and(|first| {
+            first.host_str() == attempt.url().host_str() && first.port() == attempt.url().port()
+        });
         if attempt.previous().len() > max {
             attempt.error(TooManyRedirectsMarker)
         } else if !same_host {
@@ -1007,14 +1006,18 @@ mod tests {
         let server = MockServer::start().await;
         Mock::given(path("/away"))
             .respond_with(
-                ResponseTemplate::new(302).insert_header("Location", format!("{}/steal", elsewhere.uri())),
+                ResponseTemplate::new(302)
+                    .insert_header("Location", format!("{}/steal", elsewhere.uri())),
             )
             .mount(&server)
             .await;
 
         let answer = expect_body(fetch(&url_on(&server, "/away")).await);
 
-        assert_eq!(answer.status, 302, "the 3xx comes back instead of being followed");
+        assert_eq!(
+            answer.status, 302,
+            "the 3xx comes back instead of being followed"
+        );
     }
 
     #[tokio::test]
