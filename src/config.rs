@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// tradepact: free-trade agreements and bilateral trade, answered over gRPC.
 #[derive(Debug, Parser)]
@@ -21,9 +22,40 @@ pub struct Cli {
 pub enum Command {
     /// Serve gRPC (the default when no command is given).
     Serve,
+    /// Check a running server's health (grpc.health.v1); exit 0 when SERVING,
+    /// 1 otherwise. Used by the container's HEALTHCHECK.
+    Health(HealthArgs),
+    /// Print the effective configuration (flags, environment, config file and
+    /// defaults combined) as TOML, secrets redacted.
+    Config,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, clap::Args)]
+pub struct HealthArgs {
+    /// Address of the server to check.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub addr: String,
+    /// Service to ask about; empty = the server as a whole.
+    #[arg(long, default_value = "")]
+    pub service: String,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 3)]
+    pub timeout_secs: u64,
+    /// Connect with TLS, trusting this CA certificate (PEM).
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
+    /// Client certificate and key (PEM) for a server that requires mutual TLS.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Server name to verify in its certificate (defaults to the host in --addr).
+    #[arg(long)]
+    pub tls_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// One human-readable line per event.
     Text,
@@ -31,8 +63,10 @@ pub enum LogFormat {
     Json,
 }
 
-/// Everything the service needs to run.
-#[derive(Debug, Clone, clap::Args)]
+/// Everything the service needs to run. Serialises (for `tradepact config`)
+/// under the flag names, secrets redacted.
+#[derive(Debug, Clone, clap::Args, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Settings {
     /// Address to serve gRPC on; port 0 picks a free port.
     #[arg(
@@ -80,6 +114,52 @@ pub struct Settings {
     )]
     pub shutdown_grace_secs: u64,
 
+    /// Optional TOML configuration file; flags and environment override it.
+    /// Keys are the flag names (`listen = "0.0.0.0:50051"`, `max-age-hours = 24`).
+    #[arg(long, env = "TRADEPACT_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Address for the Prometheus metrics endpoint (`GET /metrics`); "off" disables it.
+    #[arg(long, env = "TRADEPACT_METRICS_LISTEN", default_value = "0.0.0.0:9464", global = true)]
+    pub metrics_listen: String,
+
+    /// Tokio worker threads; defaults to the CPUs the process may use. Set it to
+    /// the container's CPU limit (containers see the host's cores).
+    #[arg(long, env = "TRADEPACT_WORKER_THREADS", global = true)]
+    pub worker_threads: Option<usize>,
+
+    /// Serve gRPC over TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "TRADEPACT_TLS_CERT", requires = "tls_key", global = true)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key (PEM) for --tls-cert.
+    #[arg(long, env = "TRADEPACT_TLS_KEY", requires = "tls_cert", global = true)]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates signed by this CA (PEM): mutual TLS.
+    #[arg(long, env = "TRADEPACT_TLS_CLIENT_CA", requires = "tls_cert", global = true)]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// Largest request message accepted, in bytes (RESOURCE_EXHAUSTED above it).
+    #[arg(long, env = "TRADEPACT_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_request_bytes: usize,
+
+    /// Longest a call may take before it fails with DEADLINE_EXCEEDED, in milliseconds.
+    #[arg(long, env = "TRADEPACT_CALL_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    pub call_timeout_ms: u64,
+
+    /// Calls answered at once; beyond it calls fail at once with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "TRADEPACT_MAX_CONCURRENT_CALLS", default_value_t = 1024, global = true)]
+    pub max_concurrent_calls: usize,
+
+    /// HTTP/2 keepalive ping interval in seconds (0 = off).
+    #[arg(long, env = "TRADEPACT_KEEPALIVE_SECS", default_value_t = 60, global = true)]
+    pub keepalive_secs: u64,
+
+    /// Also accept gRPC-Web (HTTP/1.1) calls, for browsers.
+    #[arg(long, env = "TRADEPACT_GRPC_WEB", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub grpc_web: bool,
+
     /// Bearer token that admin calls (TriggerRefresh) must present; admin
     /// calls are disabled without one.
     #[arg(
@@ -91,6 +171,7 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
 
     #[command(flatten)]
+    #[serde(flatten)]
     pub refresh: RefreshSettings,
 }
 
@@ -114,6 +195,12 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("<redacted>")
+    }
+}
+
 impl std::str::FromStr for Secret {
     type Err = std::convert::Infallible;
 
@@ -125,10 +212,12 @@ impl std::str::FromStr for Secret {
 /// The refresh worker: whether it runs, and each source's address, key and
 /// schedule (cron with 6 fields: sec min hour day-of-month month day-of-week,
 /// UTC). Defaults are daily and staggered.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, clap::Args, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct RefreshSettings {
     /// Run the refresh worker (schedules and the start-up catch-up).
     /// TriggerRefresh works either way.
+    #[serde(rename = "refresh")]
     #[arg(long = "refresh", env = "TRADEPACT_REFRESH", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub enabled: bool,
 
@@ -349,6 +438,17 @@ impl Settings {
             shutdown_grace_secs: 5,
             admin_token: None,
             refresh: RefreshSettings::for_tests(),
+            config: None,
+            metrics_listen: "off".into(),
+            worker_threads: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            max_request_bytes: 1024 * 1024,
+            call_timeout_ms: 30_000,
+            max_concurrent_calls: 1024,
+            keepalive_secs: 60,
+            grpc_web: false,
         }
     }
 
@@ -407,3 +507,115 @@ impl RefreshSettings {
         }
     }
 }
+
+/// A configuration problem found at start-up; the process exits 2 with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Cli {
+    /// Parses flags and environment, then takes from the config file
+    /// (`--config` / `TRADEPACT_CONFIG`) whatever neither of them set:
+    /// precedence is flags, then environment, then file, then defaults.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::load_from(std::env::args_os().collect())
+    }
+
+    pub fn load_from(args: Vec<std::ffi::OsString>) -> Result<Self, ConfigError> {
+        let matches = Self::command().try_get_matches_from(&args).unwrap_or_else(|e| e.exit());
+        let cli = Self::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))?;
+        let Some(path) = cli.settings.config.clone() else {
+            return Ok(cli);
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e| ConfigError(format!("config file {} is not valid TOML: {e}", path.display())))?;
+        let mut extra = Vec::new();
+        for (key, value) in table {
+            let flag = key.replace('_', "-");
+            let argument = Self::command()
+                .get_arguments()
+                .find(|a| a.get_long() == Some(flag.as_str()))
+                .map(|a| a.get_id().to_string())
+                .filter(|_| flag != "config")
+                .ok_or_else(|| ConfigError(format!("config file {}: unknown key '{key}'", path.display())))?;
+            let unset = matches!(matches.value_source(&argument), None | Some(ValueSource::DefaultValue));
+            if unset {
+                extra.push(format!("--{flag}={}", toml_value_text(&value)));
+            }
+        }
+        if extra.is_empty() {
+            return Ok(cli);
+        }
+        let mut args = args;
+        args.extend(extra.into_iter().map(Into::into));
+        let matches = Self::command().try_get_matches_from(&args).map_err(|e| {
+            ConfigError(format!("config file {}: {}", path.display(), e.render().to_string().trim()))
+        })?;
+        Self::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+/// A TOML value as a flag value: lists become comma-separated.
+fn toml_value_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items.iter().map(toml_value_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+impl Settings {
+    /// Checks what clap cannot: addresses that are not plain socket
+    /// addresses, the database directory, TLS files.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.metrics_addr()?;
+        let dir = match self.db.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let metadata = std::fs::metadata(&dir).map_err(|e| {
+            ConfigError(format!("--db: directory {} is not usable: {e}", dir.display()))
+        })?;
+        if !metadata.is_dir() {
+            return Err(ConfigError(format!("--db: {} is not a directory", dir.display())));
+        }
+        for (flag, path) in [
+            ("--tls-cert", &self.tls_cert),
+            ("--tls-key", &self.tls_key),
+            ("--tls-client-ca", &self.tls_client_ca),
+        ] {
+            if let Some(path) = path {
+                std::fs::metadata(path)
+                    .map_err(|e| ConfigError(format!("{flag}: cannot read {}: {e}", path.display())))?;
+            }
+        }
+        if self.max_concurrent_calls == 0 {
+            return Err(ConfigError("--max-concurrent-calls must be at least 1".into()));
+        }
+        if self.call_timeout_ms == 0 {
+            return Err(ConfigError("--call-timeout-ms must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The metrics address, or `None` when metrics are off.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        match self.metrics_listen.trim() {
+            "" | "off" => Ok(None),
+            text => text.parse().map(Some).map_err(|_| {
+                ConfigError(format!("--metrics-listen: '{text}' is not an address like 0.0.0.0:9464, or 'off'"))
+            }),
+        }
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

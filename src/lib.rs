@@ -4,6 +4,8 @@
 pub mod config;
 pub mod domain;
 pub mod grpc;
+pub mod health;
+pub mod metrics;
 pub mod query;
 pub mod refresh;
 pub mod seed;

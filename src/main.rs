@@ -1,25 +1,58 @@
-//! The `tradepact` binary: parse settings, start logging, serve until SIGTERM
-//! or SIGINT.
+//! The `tradepact` binary: read the configuration, start logging, then serve
+//! until SIGTERM or SIGINT (or run one of the small operator commands).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use tradepact::config::{Cli, Command};
+use tradepact::config::{Cli, Command, Settings};
 use tradepact::startup::Application;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Err(error) = tradepact::telemetry::init(&cli.settings) {
-        eprintln!("tradepact: {error:#}");
-        return ExitCode::from(2);
-    }
+fn main() -> ExitCode {
+    let cli = match Cli::load() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("tradepact: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match runtime(cli.settings.worker_threads) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tradepact: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.settings).await,
+        Command::Serve => runtime.block_on(serve(cli.settings)),
+        Command::Health(args) => {
+            let (healthy, line) = runtime.block_on(tradepact::health::check(&args));
+            println!("{line}");
+            if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Command::Config => {
+            print!("{}", cli.settings.to_toml());
+            ExitCode::SUCCESS
+        }
     }
 }
 
-async fn serve(settings: tradepact::config::Settings) -> ExitCode {
+/// A multi-thread runtime with `threads` workers, or one per usable CPU.
+fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = threads.filter(|&n| n > 0) {
+        builder.worker_threads(threads);
+    }
+    builder.enable_all().build()
+}
+
+async fn serve(settings: Settings) -> ExitCode {
+    if let Err(error) = tradepact::telemetry::init(&settings) {
+        eprintln!("tradepact: {error:#}");
+        return ExitCode::from(2);
+    }
+    if let Err(error) = settings.validate() {
+        tracing::error!("invalid configuration: {error}");
+        return ExitCode::from(2);
+    }
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {

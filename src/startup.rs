@@ -12,15 +12,19 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
-use tonic::transport::Server;
+use tokio::sync::Semaphore;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
+use tonic_health::pb::health_server::HealthServer;
+use tonic_health::server::{HealthReporter, HealthService};
 
 use crate::config::Settings;
 use crate::grpc::pb::agreement_service_server::AgreementServiceServer;
 use crate::grpc::pb::indicator_service_server::IndicatorServiceServer;
+use crate::grpc::layer::{CallLayer, CallPolicy};
 use crate::grpc::pb::refresh_service_server::RefreshServiceServer;
+use crate::metrics::{self, Metrics};
 use crate::grpc::pb::trade_service_server::TradeServiceServer;
 use crate::grpc::{AgreementApi, Api, IndicatorApi, RefreshApi, SERVICE_NAMES, TradeApi, pb};
 use crate::query::ReadModel;
@@ -34,6 +38,8 @@ use crate::store::{SeedOutcome, Store};
 pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
+    metrics_listener: Option<TcpListener>,
+    metrics_addr: Option<SocketAddr>,
     store: Store,
     adapters: Vec<Arc<dyn SourceAdapter>>,
     http: HttpClient,
@@ -51,10 +57,21 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match settings.metrics_addr()? {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
+        let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
         let store = Store::open(&settings.db).await?;
         Ok(Self {
             listener,
             local_addr,
+            metrics_listener,
+            metrics_addr,
             store,
             adapters,
             http,
@@ -67,6 +84,11 @@ impl Application {
         self.local_addr
     }
 
+    /// The metrics endpoint's address, when metrics are on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting calls, lets
     /// in-flight ones and running refreshes finish (up to the grace period)
     /// and returns.
@@ -75,7 +97,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let read_model = Arc::new(ReadModel::empty());
-        let (health, health_service) = tonic_health::server::health_reporter();
+        let health = HealthReporter::new();
+        let health_service = HealthServer::new(HealthService::from_health_reporter(health.clone()));
         set_health(&health, ServingStatus::NotServing).await;
 
         let refresher = Refresher::new(
@@ -93,12 +116,19 @@ impl Application {
             self.settings.admin_token.clone(),
             stopping.clone(),
         );
+        let metrics = Metrics::new().context("cannot set up metrics")?;
+        if let Some(listener) = self.metrics_listener {
+            tokio::spawn(metrics::serve(listener, Arc::clone(&metrics), self.store.clone(), stopping.clone()));
+        }
         let stop_serving = CancellationToken::new();
-        let router = routes(Api::new(read_model.clone()), refresh_api, health_service)?;
+        let services = Services {
+            api: Api::new(read_model.clone()),
+            refresh_api,
+            health: health_service,
+            metrics,
+        };
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let mut server = tokio::spawn(
-            router.serve_with_incoming_shutdown(incoming, stop_serving.clone().cancelled_owned()),
-        );
+        let mut server = tokio::spawn(grpc_server(&self.settings, services, incoming, stop_serving.clone())?);
 
         let loaded = tokio::select! {
             loaded = load_dataset(&self.store, &read_model) => loaded,
@@ -166,13 +196,32 @@ impl Application {
     }
 }
 
-fn routes(
-    api: Api,
-    refresh_api: RefreshApi,
-    health: tonic_health::pb::health_server::HealthServer<
-        impl tonic_health::pb::health_server::Health,
-    >,
-) -> anyhow::Result<tonic::transport::server::Router> {
+/// Applies the message-size limit and compression to a generated server.
+macro_rules! configured {
+    ($server:expr, $settings:expr) => {
+        $server
+            .max_decoding_message_size($settings.max_request_bytes)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .send_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Zstd)
+    };
+}
+
+/// The gRPC server: every service behind the call layer, serving `incoming`
+/// until `stop` fires, then draining.
+fn grpc_server(
+    settings: &Settings,
+    services: Services,
+    incoming: TcpIncoming,
+    stop: CancellationToken,
+) -> anyhow::Result<impl Future<Output = Result<(), tonic::transport::Error>> + Send + use<>> {
+    let Services {
+        api,
+        refresh_api,
+        health,
+        metrics,
+    } = services;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -181,30 +230,56 @@ fn routes(
     let reflection_v1 = reflection().build_v1()?;
     // grpcurl before 1.8.8 speaks only v1alpha.
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    Ok(Server::builder()
+    let calls = CallLayer::new(CallPolicy {
+        metrics,
+        permits: Arc::new(Semaphore::new(settings.max_concurrent_calls)),
+        max_in_flight: settings.max_concurrent_calls,
+        timeout: Duration::from_millis(settings.call_timeout_ms),
+    });
+    let stack = tower::ServiceBuilder::new()
+        .option_layer(settings.grpc_web.then(tonic_web::GrpcWebLayer::new))
+        .layer(calls);
+    let keepalive = (settings.keepalive_secs > 0).then(|| Duration::from_secs(settings.keepalive_secs));
+    let mut server = Server::builder()
+        .http2_keepalive_interval(keepalive)
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .accept_http1(settings.grpc_web);
+    if let Some(tls) = tls_config(settings)? {
+        server = server.tls_config(tls).context("invalid TLS configuration")?;
+    }
+    let router = server
+        .layer(stack)
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(
-            AgreementServiceServer::new(AgreementApi(api.clone()))
-                .accept_compressed(CompressionEncoding::Gzip)
-                .send_compressed(CompressionEncoding::Gzip),
-        )
-        .add_service(
-            TradeServiceServer::new(TradeApi(api.clone()))
-                .accept_compressed(CompressionEncoding::Gzip)
-                .send_compressed(CompressionEncoding::Gzip),
-        )
-        .add_service(
-            IndicatorServiceServer::new(IndicatorApi(api))
-                .accept_compressed(CompressionEncoding::Gzip)
-                .send_compressed(CompressionEncoding::Gzip),
-        )
-        .add_service(
-            RefreshServiceServer::new(refresh_api)
-                .accept_compressed(CompressionEncoding::Gzip)
-                .send_compressed(CompressionEncoding::Gzip),
-        ))
+        .add_service(configured!(AgreementServiceServer::new(AgreementApi(api.clone())), settings))
+        .add_service(configured!(TradeServiceServer::new(TradeApi(api.clone())), settings))
+        .add_service(configured!(IndicatorServiceServer::new(IndicatorApi(api)), settings))
+        .add_service(configured!(RefreshServiceServer::new(refresh_api), settings));
+    Ok(router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()))
+}
+
+/// What the gRPC server serves.
+struct Services {
+    api: Api,
+    refresh_api: RefreshApi,
+    health: HealthServer<HealthService>,
+    metrics: Arc<Metrics>,
+}
+
+/// TLS (and mutual TLS) from the configured PEM files.
+fn tls_config(settings: &Settings) -> anyhow::Result<Option<ServerTlsConfig>> {
+    let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) else {
+        return Ok(None);
+    };
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+    if let Some(ca) = &settings.tls_client_ca {
+        tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(Some(tls))
 }
 
 /// Applies the built-in dataset if it changed, then loads everything into

@@ -6,6 +6,7 @@
 mod agreements;
 mod convert;
 mod indicators;
+pub mod layer;
 mod refresh;
 mod trade;
 

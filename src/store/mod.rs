@@ -9,9 +9,11 @@
 mod load;
 mod migrations;
 mod refresh;
+mod stats;
 mod write;
 
 pub use refresh::{BatchSwap, SourceState, UrlValidators};
+pub use stats::StoreStats;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -16,6 +16,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const TOKEN: &str = "crash-test-token";
 
 /// Starts the binary on `dir`'s database and returns it with its address.
+/// The caller kills and waits for the child.
+#[allow(clippy::zombie_processes)]
 fn start(dir: &Path, imf_url: &str) -> (Child, String) {
     let ready = dir.join("ready");
     let _ = std::fs::remove_file(&ready);
@@ -40,10 +42,10 @@ fn start(dir: &Path, imf_url: &str) -> (Child, String) {
         .expect("the binary starts");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(address) = std::fs::read_to_string(&ready) {
-            if !address.trim().is_empty() {
-                return (child, format!("http://{}", address.trim()));
-            }
+        if let Ok(address) = std::fs::read_to_string(&ready)
+            && !address.trim().is_empty()
+        {
+            return (child, format!("http://{}", address.trim()));
         }
         assert!(Instant::now() < deadline, "the server did not become ready");
         std::thread::sleep(Duration::from_millis(20));

@@ -1,0 +1,55 @@
+use super::*;
+
+fn args(list: &[&str]) -> Vec<std::ffi::OsString> {
+    std::iter::once("tradepact").chain(list.iter().copied()).map(Into::into).collect()
+}
+
+#[test]
+fn a_config_file_fills_what_flags_do_not_set() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("tradepact.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:6000\"\nmax-age-hours = 12\npartners = [\"KHM\", \"VNM\"]\nrefresh = false\n",
+    )
+    .expect("writes");
+    let path = file.to_string_lossy().into_owned();
+    let cli = Cli::load_from(args(&["--config", &path, "--max-age-hours", "6"])).expect("loads");
+    assert_eq!(cli.settings.listen.to_string(), "127.0.0.1:6000", "from the file");
+    assert_eq!(cli.settings.refresh.max_age_hours, 6, "the flag wins over the file");
+    assert_eq!(cli.settings.refresh.partners, ["KHM", "VNM"]);
+    assert!(!cli.settings.refresh.enabled);
+}
+
+#[test]
+fn an_unknown_key_in_the_config_file_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("tradepact.toml");
+    std::fs::write(&file, "lisen = \"127.0.0.1:6000\"\n").expect("writes");
+    let path = file.to_string_lossy().into_owned();
+    let error = Cli::load_from(args(&["--config", &path])).expect_err("rejected");
+    assert!(error.0.contains("unknown key 'lisen'"), "{error}");
+}
+
+#[test]
+fn the_printed_configuration_redacts_secrets() {
+    let mut settings = Settings::for_tests("t.db".into());
+    settings.admin_token = Some(Secret::new("hunter2"));
+    settings.refresh.customs_key = Some(Secret::new("abc123"));
+    let text = settings.to_toml();
+    assert!(!text.contains("hunter2") && !text.contains("abc123"), "{text}");
+    assert!(text.contains("admin-token = \"<redacted>\""), "{text}");
+    assert!(text.contains("listen = \"127.0.0.1:0\""), "{text}");
+    assert!(format!("{settings:?}").contains("<redacted>"));
+}
+
+#[test]
+fn validation_names_the_bad_setting() {
+    let mut settings = Settings::for_tests("/nonexistent-dir/t.db".into());
+    assert!(settings.validate().is_err_and(|e| e.0.contains("--db")));
+    settings.db = "t.db".into();
+    settings.metrics_listen = "nine".into();
+    assert!(settings.validate().is_err_and(|e| e.0.contains("--metrics-listen")));
+    settings.metrics_listen = "off".into();
+    assert!(settings.validate().is_ok());
+}

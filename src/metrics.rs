@@ -1,0 +1,202 @@
+//! Prometheus metrics on their own HTTP port (`GET /metrics`): calls per
+//! method and status code, latency histograms, calls in flight, and — read
+//! from the store at scrape time — refresh runs per source and state, last
+//! successes, rows per source and the database size.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::Store;
+
+/// Latency buckets, in seconds: most calls answer in well under a millisecond.
+const BUCKETS: &[f64] = &[
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// The process's counters, shared by the call layer and the endpoint.
+pub struct Metrics {
+    registry: Registry,
+    calls: IntCounterVec,
+    latency: HistogramVec,
+    in_flight: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Arc<Self>, prometheus::Error> {
+        let registry = Registry::new();
+        let calls = IntCounterVec::new(
+            Opts::new("tradepact_grpc_calls_total", "gRPC calls by method and status code"),
+            &["method", "code"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("tradepact_grpc_call_duration_seconds", "Time to answer a gRPC call")
+                .buckets(BUCKETS.to_vec()),
+            &["method"],
+        )?;
+        let in_flight = IntGauge::new("tradepact_grpc_calls_in_flight", "gRPC calls being answered")?;
+        registry.register(Box::new(calls.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
+        Ok(Arc::new(Self {
+            registry,
+            calls,
+            latency,
+            in_flight,
+        }))
+    }
+
+    /// A call started; the guard records it when dropped.
+    pub fn start_call(self: &Arc<Self>) -> InFlight {
+        self.in_flight.inc();
+        InFlight(Arc::clone(self))
+    }
+
+    /// Records one finished call.
+    pub fn record(&self, method: &str, code: tonic::Code, elapsed: Duration) {
+        self.calls
+            .with_label_values(&[method, code_name(code)])
+            .inc();
+        self.latency
+            .with_label_values(&[method])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The Prometheus text exposition: the process's counters plus the store's figures.
+    pub async fn render(&self, store: &Store) -> String {
+        let mut out = Vec::new();
+        let encoder = TextEncoder::new();
+        if let Err(error) = encoder.encode(&self.registry.gather(), &mut out) {
+            tracing::error!("encoding metrics: {error}");
+        }
+        let mut text = String::from_utf8_lossy(&out).into_owned();
+        match store.stats().await {
+            Ok(stats) => text.push_str(&store_metrics(&stats)),
+            Err(error) => tracing::error!("reading store statistics for metrics: {error}"),
+        }
+        text
+    }
+}
+
+/// Keeps the in-flight gauge honest even if a call's future is dropped.
+pub struct InFlight(Arc<Metrics>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.dec();
+    }
+}
+
+/// The status code as gRPC names it (`OK`, `NOT_FOUND`...).
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code as C;
+    match code {
+        C::Ok => "OK",
+        C::Cancelled => "CANCELLED",
+        C::Unknown => "UNKNOWN",
+        C::InvalidArgument => "INVALID_ARGUMENT",
+        C::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        C::NotFound => "NOT_FOUND",
+        C::AlreadyExists => "ALREADY_EXISTS",
+        C::PermissionDenied => "PERMISSION_DENIED",
+        C::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        C::FailedPrecondition => "FAILED_PRECONDITION",
+        C::Aborted => "ABORTED",
+        C::OutOfRange => "OUT_OF_RANGE",
+        C::Unimplemented => "UNIMPLEMENTED",
+        C::Internal => "INTERNAL",
+        C::Unavailable => "UNAVAILABLE",
+        C::DataLoss => "DATA_LOSS",
+        C::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The store's figures in the text format.
+fn store_metrics(stats: &crate::store::StoreStats) -> String {
+    let mut text = String::new();
+    text.push_str("# HELP tradepact_refresh_runs_total Refresh runs recorded, by source and final state\n");
+    text.push_str("# TYPE tradepact_refresh_runs_total counter\n");
+    for ((source, state), count) in &stats.runs {
+        text.push_str(&format!(
+            "tradepact_refresh_runs_total{{source=\"{}\",state=\"{}\"}} {count}\n",
+            label(source),
+            label(state)
+        ));
+    }
+    text.push_str("# HELP tradepact_refresh_last_success_timestamp_seconds When each source last refreshed successfully\n");
+    text.push_str("# TYPE tradepact_refresh_last_success_timestamp_seconds gauge\n");
+    for (source, at) in &stats.last_success {
+        text.push_str(&format!(
+            "tradepact_refresh_last_success_timestamp_seconds{{source=\"{}\"}} {at}\n",
+            label(source)
+        ));
+    }
+    text.push_str("# HELP tradepact_store_rows Data rows held, by origin (builtin or a source)\n");
+    text.push_str("# TYPE tradepact_store_rows gauge\n");
+    for (origin, rows) in &stats.rows {
+        text.push_str(&format!("tradepact_store_rows{{origin=\"{}\"}} {rows}\n", label(origin)));
+    }
+    text.push_str("# HELP tradepact_store_size_bytes Database file plus write-ahead log\n");
+    text.push_str("# TYPE tradepact_store_size_bytes gauge\n");
+    text.push_str(&format!("tradepact_store_size_bytes {}\n", stats.size_bytes));
+    text
+}
+
+/// Serves `GET /metrics` on `listener` until `stop` fires.
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, store: Store, stop: CancellationToken) {
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!("metrics listener: {error}");
+                    continue;
+                }
+            },
+            () = stop.cancelled() => return,
+        };
+        let metrics = Arc::clone(&metrics);
+        let store = store.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request: Request<Incoming>| {
+                let metrics = Arc::clone(&metrics);
+                let store = store.clone();
+                async move { Ok::<_, Infallible>(answer(&request, &metrics, &store).await) }
+            });
+            if let Err(error) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!("metrics connection: {error}");
+            }
+        });
+    }
+}
+
+async fn answer(request: &Request<Incoming>, metrics: &Metrics, store: &Store) -> Response<Full<Bytes>> {
+    let reply = |status: StatusCode, body: String| {
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        response
+    };
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/metrics") => reply(StatusCode::OK, metrics.render(store).await),
+        (&Method::GET, _) => reply(StatusCode::NOT_FOUND, "try /metrics\n".to_owned()),
+        _ => reply(StatusCode::METHOD_NOT_ALLOWED, "GET only\n".to_owned()),
+    }
+}
