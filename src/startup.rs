@@ -10,23 +10,23 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
-use tokio::sync::Semaphore;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::{HealthReporter, HealthService};
 
 use crate::config::Settings;
+use crate::grpc::layer::{CallLayer, CallPolicy};
 use crate::grpc::pb::agreement_service_server::AgreementServiceServer;
 use crate::grpc::pb::indicator_service_server::IndicatorServiceServer;
-use crate::grpc::layer::{CallLayer, CallPolicy};
 use crate::grpc::pb::refresh_service_server::RefreshServiceServer;
-use crate::metrics::{self, Metrics};
 use crate::grpc::pb::trade_service_server::TradeServiceServer;
 use crate::grpc::{AgreementApi, Api, IndicatorApi, RefreshApi, SERVICE_NAMES, TradeApi, pb};
+use crate::metrics::{self, Metrics};
 use crate::query::ReadModel;
 use crate::refresh::{
     self, http::HttpClient, schedule::Schedule, sources::SourceAdapter, worker::Refresher,
@@ -65,7 +65,10 @@ impl Application {
             ),
             None => None,
         };
-        let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let store = Store::open(&settings.db).await?;
         Ok(Self {
             listener,
@@ -118,7 +121,12 @@ impl Application {
         );
         let metrics = Metrics::new().context("cannot set up metrics")?;
         if let Some(listener) = self.metrics_listener {
-            tokio::spawn(metrics::serve(listener, Arc::clone(&metrics), self.store.clone(), stopping.clone()));
+            tokio::spawn(metrics::serve(
+                listener,
+                Arc::clone(&metrics),
+                self.store.clone(),
+                stopping.clone(),
+            ));
         }
         let stop_serving = CancellationToken::new();
         let services = Services {
@@ -128,7 +136,12 @@ impl Application {
             metrics,
         };
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let mut server = tokio::spawn(grpc_server(&self.settings, services, incoming, stop_serving.clone())?);
+        let mut server = tokio::spawn(grpc_server(
+            &self.settings,
+            services,
+            incoming,
+            stop_serving.clone(),
+        )?);
 
         let loaded = tokio::select! {
             loaded = load_dataset(&self.store, &read_model) => loaded,
@@ -191,6 +204,9 @@ impl Application {
                 "calls still running after the grace period; exiting anyway"
             ),
         }
+        if let Err(error) = self.store.checkpoint().await {
+            tracing::warn!("could not checkpoint the write-ahead log: {error}");
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -239,23 +255,38 @@ fn grpc_server(
     let stack = tower::ServiceBuilder::new()
         .option_layer(settings.grpc_web.then(tonic_web::GrpcWebLayer::new))
         .layer(calls);
-    let keepalive = (settings.keepalive_secs > 0).then(|| Duration::from_secs(settings.keepalive_secs));
+    let keepalive =
+        (settings.keepalive_secs > 0).then(|| Duration::from_secs(settings.keepalive_secs));
     let mut server = Server::builder()
         .http2_keepalive_interval(keepalive)
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .accept_http1(settings.grpc_web);
     if let Some(tls) = tls_config(settings)? {
-        server = server.tls_config(tls).context("invalid TLS configuration")?;
+        server = server
+            .tls_config(tls)
+            .context("invalid TLS configuration")?;
     }
     let router = server
         .layer(stack)
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(configured!(AgreementServiceServer::new(AgreementApi(api.clone())), settings))
-        .add_service(configured!(TradeServiceServer::new(TradeApi(api.clone())), settings))
-        .add_service(configured!(IndicatorServiceServer::new(IndicatorApi(api)), settings))
-        .add_service(configured!(RefreshServiceServer::new(refresh_api), settings));
+        .add_service(configured!(
+            AgreementServiceServer::new(AgreementApi(api.clone())),
+            settings
+        ))
+        .add_service(configured!(
+            TradeServiceServer::new(TradeApi(api.clone())),
+            settings
+        ))
+        .add_service(configured!(
+            IndicatorServiceServer::new(IndicatorApi(api)),
+            settings
+        ))
+        .add_service(configured!(
+            RefreshServiceServer::new(refresh_api),
+            settings
+        ));
     Ok(router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()))
 }
 

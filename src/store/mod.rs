@@ -110,6 +110,22 @@ impl Store {
         .await?
     }
 
+    /// Folds the write-ahead log into the database file and truncates it, so a
+    /// stopped service leaves one self-contained file behind.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let writer = store
+                .writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            writer
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(|source| store.sqlite("checkpoint", source))
+        })
+        .await?
+    }
+
     fn sqlite(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             action,
