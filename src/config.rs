@@ -120,7 +120,12 @@ pub struct Settings {
     pub config: Option<PathBuf>,
 
     /// Address for the Prometheus metrics endpoint (`GET /metrics`); "off" disables it.
-    #[arg(long, env = "TRADEPACT_METRICS_LISTEN", default_value = "0.0.0.0:9464", global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_METRICS_LISTEN",
+        default_value = "0.0.0.0:9464",
+        global = true
+    )]
     pub metrics_listen: String,
 
     /// Tokio worker threads; defaults to the CPUs the process may use. Set it to
@@ -137,7 +142,12 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
 
     /// Require client certificates signed by this CA (PEM): mutual TLS.
-    #[arg(long, env = "TRADEPACT_TLS_CLIENT_CA", requires = "tls_cert", global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_TLS_CLIENT_CA",
+        requires = "tls_cert",
+        global = true
+    )]
     pub tls_client_ca: Option<PathBuf>,
 
     /// Largest request message accepted, in bytes (RESOURCE_EXHAUSTED above it).
@@ -145,15 +155,30 @@ pub struct Settings {
     pub max_request_bytes: usize,
 
     /// Longest a call may take before it fails with DEADLINE_EXCEEDED, in milliseconds.
-    #[arg(long, env = "TRADEPACT_CALL_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_CALL_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
     pub call_timeout_ms: u64,
 
     /// Calls answered at once; beyond it calls fail at once with RESOURCE_EXHAUSTED.
-    #[arg(long, env = "TRADEPACT_MAX_CONCURRENT_CALLS", default_value_t = 1024, global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_MAX_CONCURRENT_CALLS",
+        default_value_t = 1024,
+        global = true
+    )]
     pub max_concurrent_calls: usize,
 
     /// HTTP/2 keepalive ping interval in seconds (0 = off).
-    #[arg(long, env = "TRADEPACT_KEEPALIVE_SECS", default_value_t = 60, global = true)]
+    #[arg(
+        long,
+        env = "TRADEPACT_KEEPALIVE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
     pub keepalive_secs: u64,
 
     /// Also accept gRPC-Web (HTTP/1.1) calls, for browsers.
@@ -522,16 +547,21 @@ impl Cli {
     }
 
     pub fn load_from(args: Vec<std::ffi::OsString>) -> Result<Self, ConfigError> {
-        let matches = Self::command().try_get_matches_from(&args).unwrap_or_else(|e| e.exit());
+        let matches = Self::command()
+            .try_get_matches_from(&args)
+            .unwrap_or_else(|e| e.exit());
         let cli = Self::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))?;
         let Some(path) = cli.settings.config.clone() else {
             return Ok(cli);
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e| ConfigError(format!("config file {} is not valid TOML: {e}", path.display())))?;
+        let table: toml::Table = text.parse().map_err(|e| {
+            ConfigError(format!(
+                "config file {} is not valid TOML: {e}",
+                path.display()
+            ))
+        })?;
         let mut extra = Vec::new();
         for (key, value) in table {
             let flag = key.replace('_', "-");
@@ -540,8 +570,16 @@ impl Cli {
                 .find(|a| a.get_long() == Some(flag.as_str()))
                 .map(|a| a.get_id().to_string())
                 .filter(|_| flag != "config")
-                .ok_or_else(|| ConfigError(format!("config file {}: unknown key '{key}'", path.display())))?;
-            let unset = matches!(matches.value_source(&argument), None | Some(ValueSource::DefaultValue));
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "config file {}: unknown key '{key}'",
+                        path.display()
+                    ))
+                })?;
+            let unset = matches!(
+                matches.value_source(&argument),
+                None | Some(ValueSource::DefaultValue)
+            );
             if unset {
                 extra.push(format!("--{flag}={}", toml_value_text(&value)));
             }
@@ -552,7 +590,11 @@ impl Cli {
         let mut args = args;
         args.extend(extra.into_iter().map(Into::into));
         let matches = Self::command().try_get_matches_from(&args).map_err(|e| {
-            ConfigError(format!("config file {}: {}", path.display(), e.render().to_string().trim()))
+            ConfigError(format!(
+                "config file {}: {}",
+                path.display(),
+                e.render().to_string().trim()
+            ))
         })?;
         Self::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))
     }
@@ -562,7 +604,11 @@ impl Cli {
 fn toml_value_text(value: &toml::Value) -> String {
     match value {
         toml::Value::String(s) => s.clone(),
-        toml::Value::Array(items) => items.iter().map(toml_value_text).collect::<Vec<_>>().join(","),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(toml_value_text)
+            .collect::<Vec<_>>()
+            .join(","),
         other => other.to_string(),
     }
 }
@@ -577,10 +623,16 @@ impl Settings {
             _ => PathBuf::from("."),
         };
         let metadata = std::fs::metadata(&dir).map_err(|e| {
-            ConfigError(format!("--db: directory {} is not usable: {e}", dir.display()))
+            ConfigError(format!(
+                "--db: directory {} is not usable: {e}",
+                dir.display()
+            ))
         })?;
         if !metadata.is_dir() {
-            return Err(ConfigError(format!("--db: {} is not a directory", dir.display())));
+            return Err(ConfigError(format!(
+                "--db: {} is not a directory",
+                dir.display()
+            )));
         }
         for (flag, path) in [
             ("--tls-cert", &self.tls_cert),
@@ -588,12 +640,15 @@ impl Settings {
             ("--tls-client-ca", &self.tls_client_ca),
         ] {
             if let Some(path) = path {
-                std::fs::metadata(path)
-                    .map_err(|e| ConfigError(format!("{flag}: cannot read {}: {e}", path.display())))?;
+                std::fs::metadata(path).map_err(|e| {
+                    ConfigError(format!("{flag}: cannot read {}: {e}", path.display()))
+                })?;
             }
         }
         if self.max_concurrent_calls == 0 {
-            return Err(ConfigError("--max-concurrent-calls must be at least 1".into()));
+            return Err(ConfigError(
+                "--max-concurrent-calls must be at least 1".into(),
+            ));
         }
         if self.call_timeout_ms == 0 {
             return Err(ConfigError("--call-timeout-ms must be at least 1".into()));
@@ -606,14 +661,17 @@ impl Settings {
         match self.metrics_listen.trim() {
             "" | "off" => Ok(None),
             text => text.parse().map(Some).map_err(|_| {
-                ConfigError(format!("--metrics-listen: '{text}' is not an address like 0.0.0.0:9464, or 'off'"))
+                ConfigError(format!(
+                    "--metrics-listen: '{text}' is not an address like 0.0.0.0:9464, or 'off'"
+                ))
             }),
         }
     }
 
     /// The effective configuration as TOML, secrets redacted.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
+        toml::to_string(self)
+            .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
     }
 }
 

@@ -20,22 +20,33 @@ pub async fn check(args: &HealthArgs) -> (bool, String) {
             format!("{}: {}", args.addr, status.as_str_name()),
         ),
         Ok(Err(error)) => (false, format!("{}: {error:#}", args.addr)),
-        Err(_) => (false, format!("{}: no answer within {} s", args.addr, timeout.as_secs())),
+        Err(_) => (
+            false,
+            format!("{}: no answer within {} s", args.addr, timeout.as_secs()),
+        ),
     }
 }
 
 async fn ask(args: &HealthArgs, timeout: Duration) -> anyhow::Result<ServingStatus> {
-    let scheme = if args.tls_ca.is_some() { "https" } else { "http" };
+    let scheme = if args.tls_ca.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let mut endpoint = Channel::from_shared(format!("{scheme}://{}", args.addr))?
         .connect_timeout(timeout)
         .timeout(timeout);
     if let Some(ca) = &args.tls_ca {
-        let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(std::fs::read(ca)?));
+        let mut tls =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(std::fs::read(ca)?));
         if let Some(domain) = &args.tls_domain {
             tls = tls.domain_name(domain.clone());
         }
         if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
-            tls = tls.identity(Identity::from_pem(std::fs::read(cert)?, std::fs::read(key)?));
+            tls = tls.identity(Identity::from_pem(
+                std::fs::read(cert)?,
+                std::fs::read(key)?,
+            ));
         }
         endpoint = endpoint.tls_config(tls)?;
     }

@@ -26,7 +26,11 @@ fn main() -> ExitCode {
         Command::Health(args) => {
             let (healthy, line) = runtime.block_on(tradepact::health::check(&args));
             println!("{line}");
-            if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if healthy {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Command::Config => {
             print!("{}", cli.settings.to_toml());

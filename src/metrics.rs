@@ -13,7 +13,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +23,8 @@ use crate::store::Store;
 
 /// Latency buckets, in seconds: most calls answer in well under a millisecond.
 const BUCKETS: &[f64] = &[
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 10.0,
 ];
 
 /// The process's counters, shared by the call layer and the endpoint.
@@ -36,15 +39,24 @@ impl Metrics {
     pub fn new() -> Result<Arc<Self>, prometheus::Error> {
         let registry = Registry::new();
         let calls = IntCounterVec::new(
-            Opts::new("tradepact_grpc_calls_total", "gRPC calls by method and status code"),
+            Opts::new(
+                "tradepact_grpc_calls_total",
+                "gRPC calls by method and status code",
+            ),
             &["method", "code"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("tradepact_grpc_call_duration_seconds", "Time to answer a gRPC call")
-                .buckets(BUCKETS.to_vec()),
+            HistogramOpts::new(
+                "tradepact_grpc_call_duration_seconds",
+                "Time to answer a gRPC call",
+            )
+            .buckets(BUCKETS.to_vec()),
             &["method"],
         )?;
-        let in_flight = IntGauge::new("tradepact_grpc_calls_in_flight", "gRPC calls being answered")?;
+        let in_flight = IntGauge::new(
+            "tradepact_grpc_calls_in_flight",
+            "gRPC calls being answered",
+        )?;
         registry.register(Box::new(calls.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
@@ -122,13 +134,18 @@ pub fn code_name(code: tonic::Code) -> &'static str {
 }
 
 fn label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// The store's figures in the text format.
 fn store_metrics(stats: &crate::store::StoreStats) -> String {
     let mut text = String::new();
-    text.push_str("# HELP tradepact_refresh_runs_total Refresh runs recorded, by source and final state\n");
+    text.push_str(
+        "# HELP tradepact_refresh_runs_total Refresh runs recorded, by source and final state\n",
+    );
     text.push_str("# TYPE tradepact_refresh_runs_total counter\n");
     for ((source, state), count) in &stats.runs {
         text.push_str(&format!(
@@ -148,16 +165,27 @@ fn store_metrics(stats: &crate::store::StoreStats) -> String {
     text.push_str("# HELP tradepact_store_rows Data rows held, by origin (builtin or a source)\n");
     text.push_str("# TYPE tradepact_store_rows gauge\n");
     for (origin, rows) in &stats.rows {
-        text.push_str(&format!("tradepact_store_rows{{origin=\"{}\"}} {rows}\n", label(origin)));
+        text.push_str(&format!(
+            "tradepact_store_rows{{origin=\"{}\"}} {rows}\n",
+            label(origin)
+        ));
     }
     text.push_str("# HELP tradepact_store_size_bytes Database file plus write-ahead log\n");
     text.push_str("# TYPE tradepact_store_size_bytes gauge\n");
-    text.push_str(&format!("tradepact_store_size_bytes {}\n", stats.size_bytes));
+    text.push_str(&format!(
+        "tradepact_store_size_bytes {}\n",
+        stats.size_bytes
+    ));
     text
 }
 
 /// Serves `GET /metrics` on `listener` until `stop` fires.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, store: Store, stop: CancellationToken) {
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    store: Store,
+    stop: CancellationToken,
+) {
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -177,14 +205,21 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, store: Store, s
                 let store = store.clone();
                 async move { Ok::<_, Infallible>(answer(&request, &metrics, &store).await) }
             });
-            if let Err(error) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+            if let Err(error) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
                 tracing::debug!("metrics connection: {error}");
             }
         });
     }
 }
 
-async fn answer(request: &Request<Incoming>, metrics: &Metrics, store: &Store) -> Response<Full<Bytes>> {
+async fn answer(
+    request: &Request<Incoming>,
+    metrics: &Metrics,
+    store: &Store,
+) -> Response<Full<Bytes>> {
     let reply = |status: StatusCode, body: String| {
         let mut response = Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() = status;

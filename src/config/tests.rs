@@ -1,7 +1,10 @@
 use super::*;
 
 fn args(list: &[&str]) -> Vec<std::ffi::OsString> {
-    std::iter::once("tradepact").chain(list.iter().copied()).map(Into::into).collect()
+    std::iter::once("tradepact")
+        .chain(list.iter().copied())
+        .map(Into::into)
+        .collect()
 }
 
 #[test]
@@ -15,8 +18,15 @@ fn a_config_file_fills_what_flags_do_not_set() {
     .expect("writes");
     let path = file.to_string_lossy().into_owned();
     let cli = Cli::load_from(args(&["--config", &path, "--max-age-hours", "6"])).expect("loads");
-    assert_eq!(cli.settings.listen.to_string(), "127.0.0.1:6000", "from the file");
-    assert_eq!(cli.settings.refresh.max_age_hours, 6, "the flag wins over the file");
+    assert_eq!(
+        cli.settings.listen.to_string(),
+        "127.0.0.1:6000",
+        "from the file"
+    );
+    assert_eq!(
+        cli.settings.refresh.max_age_hours, 6,
+        "the flag wins over the file"
+    );
     assert_eq!(cli.settings.refresh.partners, ["KHM", "VNM"]);
     assert!(!cli.settings.refresh.enabled);
 }
@@ -37,7 +47,10 @@ fn the_printed_configuration_redacts_secrets() {
     settings.admin_token = Some(Secret::new("hunter2"));
     settings.refresh.customs_key = Some(Secret::new("abc123"));
     let text = settings.to_toml();
-    assert!(!text.contains("hunter2") && !text.contains("abc123"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("abc123"),
+        "{text}"
+    );
     assert!(text.contains("admin-token = \"<redacted>\""), "{text}");
     assert!(text.contains("listen = \"127.0.0.1:0\""), "{text}");
     assert!(format!("{settings:?}").contains("<redacted>"));
@@ -49,7 +62,11 @@ fn validation_names_the_bad_setting() {
     assert!(settings.validate().is_err_and(|e| e.0.contains("--db")));
     settings.db = "t.db".into();
     settings.metrics_listen = "nine".into();
-    assert!(settings.validate().is_err_and(|e| e.0.contains("--metrics-listen")));
+    assert!(
+        settings
+            .validate()
+            .is_err_and(|e| e.0.contains("--metrics-listen"))
+    );
     settings.metrics_listen = "off".into();
     assert!(settings.validate().is_ok());
 }

@@ -98,12 +98,15 @@ where
                     "the server is answering its limit of {} calls; retry with backoff",
                     policy.max_in_flight
                 ));
-                policy.metrics.record(&method, status.code(), started.elapsed());
+                policy
+                    .metrics
+                    .record(&method, status.code(), started.elapsed());
                 return Ok(with_request_id(status.into_http(), &request_id));
             }
             let _in_flight = policy.metrics.start_call();
             let span = tracing::info_span!("call", method = %method, request_id = %request_id);
-            let answered = tokio::time::timeout(policy.timeout, inner.call(request).instrument(span)).await;
+            let answered =
+                tokio::time::timeout(policy.timeout, inner.call(request).instrument(span)).await;
             let response = match answered {
                 Ok(response) => response?,
                 Err(_) => Status::deadline_exceeded(format!(
@@ -112,7 +115,9 @@ where
                 ))
                 .into_http(),
             };
-            policy.metrics.record(&method, status_of(&response), started.elapsed());
+            policy
+                .metrics
+                .record(&method, status_of(&response), started.elapsed());
             drop(permit);
             Ok(with_request_id(response, &request_id))
         })

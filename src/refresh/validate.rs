@@ -211,22 +211,20 @@ fn check_moves(
             })?;
         }
     }
-    let totals: HashMap<_, f64> = dataset
+    let figures: HashMap<_, &crate::domain::TradeFigure> = dataset
         .trade
         .iter()
         .filter(|f| f.origin == origin && f.preferred)
-        .filter_map(|f| {
-            f.total_usd.map(|total| {
+        .map(|f| {
+            (
                 (
-                    (
-                        f.reporter.clone(),
-                        f.partner.clone(),
-                        f.year,
-                        f.family.clone(),
-                    ),
-                    total,
-                )
-            })
+                    f.reporter.clone(),
+                    f.partner.clone(),
+                    f.year,
+                    f.family.clone(),
+                ),
+                f,
+            )
         })
         .collect();
     for f in batch.trade.iter().filter(|f| f.preferred) {
@@ -236,10 +234,20 @@ fn check_moves(
             f.year,
             f.family.clone(),
         );
-        if let (Some(old), Some(new)) = (totals.get(&key), f.total_usd) {
-            moved_too_far(*old, new, policy, || {
-                format!("trade {}→{} {}", f.reporter, f.partner, f.year)
-            })?;
+        let Some(old) = figures.get(&key) else {
+            continue;
+        };
+        let pairs = [
+            ("exports", old.exports_usd, f.exports_usd),
+            ("imports", old.imports_usd, f.imports_usd),
+            ("total", old.total_usd, f.total_usd),
+        ];
+        for (field, before, after) in pairs {
+            if let (Some(before), Some(after)) = (before, after) {
+                moved_too_far(before, after, policy, || {
+                    format!("trade {}→{} {} {field}", f.reporter, f.partner, f.year)
+                })?;
+            }
         }
     }
     Ok(())

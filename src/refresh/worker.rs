@@ -288,15 +288,19 @@ impl Refresher {
             validators: &validators,
             now: Utc::now(),
         };
+        // Biased, cancellation first: a cancelled fetch also ends with an
+        // error, and the run must then read CANCELLED, not FAILED.
         let fetched = tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(Failure::cancelled()),
             fetched = tokio::time::timeout(self.run_timeout, adapter.fetch(&ctx)) => match fetched {
                 Ok(Ok(fetched)) => fetched,
+                Ok(Err(_)) if cancel.is_cancelled() => return Err(Failure::cancelled()),
                 Ok(Err(error)) => return Err(Failure::failed(error)),
                 Err(_) => return Err(Failure::failed(format!(
                     "took longer than the {} s limit for one run", self.run_timeout.as_secs()
                 ))),
             },
-            () = cancel.cancelled() => return Err(Failure::cancelled()),
         };
         let (batch, url_validators) = match fetched {
             Fetch::Unchanged => {

@@ -371,11 +371,15 @@ fn indicators(tx: &Transaction<'_>) -> Read<BTreeMap<String, Indicator>> {
     Ok(list.into_iter().map(|i| (i.code.clone(), i)).collect())
 }
 
+/// One series per economy, indicator and vintage. When a refresh source
+/// holds a vintage the built-in dataset also holds, they are one series: the
+/// refreshed values win year by year (rows come built-in first), and the
+/// series cites the sources of both.
 fn indicator_series(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<IndicatorSeries>> {
     let rows = collect(
         tx,
         "SELECT economy, indicator, vintage, year, value, sources FROM indicator_values
-         ORDER BY economy, indicator, vintage, year",
+         ORDER BY economy, indicator, vintage, origin <> 'builtin', year",
         |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -397,13 +401,25 @@ fn indicator_series(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec
                 economy: code(&economy)?,
                 indicator,
                 vintage,
-                sources: lookup.list(&sources)?,
+                sources: Vec::new(),
                 points: Vec::new(),
             });
         }
-        if let Some(series) = out.last_mut() {
-            series.points.push((year, value));
+        let Some(series) = out.last_mut() else {
+            continue;
+        };
+        for source in lookup.list(&sources)? {
+            if !series.sources.iter().any(|s| s.key == source.key) {
+                series.sources.push(source);
+            }
         }
+        match series.points.iter_mut().find(|(y, _)| *y == year) {
+            Some(point) => point.1 = value,
+            None => series.points.push((year, value)),
+        }
+    }
+    for series in &mut out {
+        series.points.sort_by_key(|(year, _)| *year);
     }
     Ok(out)
 }

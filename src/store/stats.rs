@@ -56,10 +56,13 @@ impl Store {
 
 fn read(connection: &rusqlite::Connection) -> rusqlite::Result<StoreStats> {
     let mut stats = StoreStats::default();
-    let mut statement =
-        connection.prepare("SELECT source, state, count(*) FROM refresh_runs GROUP BY source, state")?;
+    let mut statement = connection
+        .prepare("SELECT source, state, count(*) FROM refresh_runs GROUP BY source, state")?;
     let runs = statement.query_map([], |row| {
-        Ok(((row.get::<_, String>(0)?, row.get::<_, String>(1)?), row.get::<_, i64>(2)?))
+        Ok((
+            (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+            row.get::<_, i64>(2)?,
+        ))
     })?;
     for run in runs {
         let (key, count) = run?;
@@ -69,14 +72,20 @@ fn read(connection: &rusqlite::Connection) -> rusqlite::Result<StoreStats> {
         "SELECT source, CAST(strftime('%s', last_success_at) AS INTEGER) FROM source_state
          WHERE last_success_at IS NOT NULL",
     )?;
-    let successes = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+    let successes = statement.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
     for success in successes {
         let (source, at) = success?;
         stats.last_success.insert(source, at);
     }
     for table in DATA_TABLES {
-        let mut statement = connection.prepare(&format!("SELECT origin, count(*) FROM {table} GROUP BY origin"))?;
-        let counts = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        let mut statement = connection.prepare(&format!(
+            "SELECT origin, count(*) FROM {table} GROUP BY origin"
+        ))?;
+        let counts = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
         for count in counts {
             let (origin, rows) = count?;
             *stats.rows.entry(origin).or_default() += rows.max(0) as u64;

@@ -1,5 +1,6 @@
 //! `spawn_app()`: the real application on 127.0.0.1:0 with a fresh SQLite
-//! file, reached through generated gRPC clients.
+//! file, reached through generated gRPC clients; `spawn_app_with` lets a
+//! test change its `Settings` first (admin token, refresh sources).
 
 use std::net::SocketAddr;
 
@@ -14,6 +15,7 @@ use tradepact::config::Settings;
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
 use tradepact::grpc::pb::indicator_service_client::IndicatorServiceClient;
+use tradepact::grpc::pb::refresh_service_client::RefreshServiceClient;
 use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
 use tradepact::startup::Application;
 
@@ -22,6 +24,7 @@ pub struct TestApp {
     pub agreements: AgreementServiceClient<Channel>,
     pub trade: TradeServiceClient<Channel>,
     pub indicators: IndicatorServiceClient<Channel>,
+    pub refresh: RefreshServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -35,9 +38,23 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_in(dir).await
 }
 
+/// Starts the application on a new temporary database with the test
+/// settings as `configure` changes them.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_app_in_with(dir, configure).await
+}
+
 /// Starts the application on the database in `dir` (which may already exist).
 pub async fn spawn_app_in(dir: TempDir) -> TestApp {
-    let settings = Settings::for_tests(dir.path().join("tradepact.db"));
+    spawn_app_in_with(dir, |_| {}).await
+}
+
+/// Starts the application on the database in `dir` with the test settings
+/// as `configure` changes them.
+pub async fn spawn_app_in_with(dir: TempDir, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::for_tests(dir.path().join("tradepact.db"));
+    configure(&mut settings);
     let app = Application::build(settings)
         .await
         .expect("application builds");
@@ -57,7 +74,8 @@ pub async fn spawn_app_in(dir: TempDir) -> TestApp {
         addr,
         agreements: AgreementServiceClient::new(channel.clone()),
         trade: TradeServiceClient::new(channel.clone()),
-        indicators: IndicatorServiceClient::new(channel),
+        indicators: IndicatorServiceClient::new(channel.clone()),
+        refresh: RefreshServiceClient::new(channel),
         health,
         stop: Some(stop),
         server: Some(server),
@@ -149,6 +167,16 @@ impl TestApp {
             request.page_token = page.next_page_token;
         }
     }
+}
+
+/// `message` as a request carrying `authorization: Bearer <token>`.
+pub fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = format!("Bearer {token}")
+        .parse()
+        .expect("a valid metadata value");
+    request.metadata_mut().insert("authorization", value);
+    request
 }
 
 pub fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {

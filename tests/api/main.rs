@@ -8,5 +8,8 @@ mod crash;
 mod helpers;
 mod invalid;
 mod lifecycle;
+mod operations;
+mod refresh;
 mod tidy;
 mod trade;
+mod upstream;

@@ -11,8 +11,8 @@ use crate::domain::{Batch, EconomyCode, PartnerFlow, ProductFlow, Source, TradeF
 use crate::refresh::parse::comtrade::{self, Record};
 
 use super::{
-    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, provenance, redact,
-    validators_of,
+    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, parse_failure, provenance,
+    redact, validators_of,
 };
 
 /// Comtrade's code for the World aggregate partner.
@@ -118,11 +118,8 @@ impl Comtrade {
     ) -> Result<HashMap<String, u32>, SourceError> {
         let url = format!("{}/files/v1/app/reference/Reporters.json", self.base());
         let body = ctx.get_in_full(&url, Vec::new()).await?;
-        let reporters =
-            comtrade::parse_reporters(&body.body).map_err(|source| SourceError::Parse {
-                url: redact(&url),
-                source,
-            })?;
+        let reporters = comtrade::parse_reporters(&body.body)
+            .map_err(|e| parse_failure(&url, body.status, e))?;
         Ok(reporters
             .into_iter()
             .filter(|r| !r.is_group && r.is_current() && !r.iso3.is_empty())
@@ -138,10 +135,8 @@ impl Comtrade {
     ) -> Result<(Vec<Record>, crate::store::UrlValidators), SourceError> {
         let body = ctx.get_in_full(url, self.key_header()).await?;
         let validators = validators_of(url, &body);
-        let response = comtrade::parse_data(&body.body).map_err(|source| SourceError::Parse {
-            url: redact(url),
-            source,
-        })?;
+        let response =
+            comtrade::parse_data(&body.body).map_err(|e| parse_failure(url, body.status, e))?;
         if !(200..300).contains(&body.status) {
             return Err(SourceError::Status {
                 url: redact(url),

@@ -9,8 +9,8 @@ use crate::domain::{Batch, EconomyCode, TradeFigure};
 use crate::refresh::parse::customs;
 
 use super::{
-    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, provenance, redact,
-    validators_of,
+    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, parse_failure, provenance,
+    redact, validators_of,
 };
 
 /// Korea's statistics: the reporter of every figure from this source.
@@ -60,10 +60,8 @@ impl SourceAdapter for Customs {
                 let url = self.url(year, &iso2);
                 let body = ctx.get_in_full(&url, Vec::new()).await?;
                 validators.push(validators_of(&url, &body));
-                let rows = customs::parse(&body.body).map_err(|source| SourceError::Parse {
-                    url: redact(&url),
-                    source,
-                })?;
+                let rows =
+                    customs::parse(&body.body).map_err(|e| parse_failure(&url, body.status, e))?;
                 if !(200..300).contains(&body.status) {
                     return Err(SourceError::Status {
                         url: redact(&url),

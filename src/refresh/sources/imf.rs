@@ -8,8 +8,8 @@ use crate::domain::{Batch, EconomyCode, TradeFigure};
 use crate::refresh::parse::imf::{self, Series};
 
 use super::{
-    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, provenance, redact,
-    validators_of,
+    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, parse_failure, provenance,
+    redact, validators_of,
 };
 
 const EXPORTS: &str = "XG_FOB_USD";
@@ -58,10 +58,11 @@ impl SourceAdapter for Imf {
             };
             validators.push(validators_of(&url, &body));
             if !(200..300).contains(&body.status) {
-                return Err(SourceError::Parse {
-                    url: redact(&url),
-                    source: imf::parse_error(&body.body),
-                });
+                return Err(parse_failure(
+                    &url,
+                    body.status,
+                    imf::parse_error(&body.body),
+                ));
             }
             let series = imf::parse_sdmx_json(&body.body).map_err(|source| SourceError::Parse {
                 url: redact(&url),

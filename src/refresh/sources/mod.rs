@@ -146,6 +146,27 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A body that did not parse. When the answer was not a 2xx and the body is
+/// not the provider's own error document (an empty 404, a proxy's page of
+/// junk), the status says what happened and the parse error would not.
+pub fn parse_failure(url: &str, status: u16, source: ParseError) -> SourceError {
+    let provider_said = matches!(
+        source,
+        ParseError::Upstream { .. } | ParseError::Html { .. }
+    );
+    if (200..300).contains(&status) || provider_said {
+        SourceError::Parse {
+            url: redact(url),
+            source,
+        }
+    } else {
+        SourceError::Status {
+            url: redact(url),
+            status,
+        }
+    }
+}
+
 /// Remembers a response's validators for the next run.
 pub fn validators_of(url: &str, body: &FetchedBody) -> UrlValidators {
     UrlValidators {

@@ -113,10 +113,7 @@ impl WorldBank {
 }
 
 fn parse(url: &str, status: u16, body: &[u8]) -> Result<Page, SourceError> {
-    let page = worldbank::parse_page(body).map_err(|source| SourceError::Parse {
-        url: super::redact(url),
-        source,
-    })?;
+    let page = worldbank::parse_page(body).map_err(|e| super::parse_failure(url, status, e))?;
     if !(200..300).contains(&status) {
         return Err(SourceError::Status {
             url: super::redact(url),

@@ -16,8 +16,8 @@ use crate::domain::{
 use crate::refresh::parse::wto::{self, RtaRow};
 
 use super::{
-    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, provenance, redact,
-    validators_of,
+    Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, parse_failure, provenance,
+    redact, validators_of,
 };
 
 /// WTO names that are not an economy's ISO short name.
@@ -52,10 +52,7 @@ impl SourceAdapter for Wto {
         let Some(body) = ctx.get(&url, Vec::new()).await? else {
             return Ok(Fetch::Unchanged);
         };
-        let rows = wto::parse(&body.body).map_err(|source| SourceError::Parse {
-            url: redact(&url),
-            source,
-        })?;
+        let rows = wto::parse(&body.body).map_err(|e| parse_failure(&url, body.status, e))?;
         if !(200..300).contains(&body.status) {
             return Err(SourceError::Status {
                 url: redact(&url),

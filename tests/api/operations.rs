@@ -1,0 +1,573 @@
+//! The operations surface: metrics, request ids, every limit (load
+//! shedding, per-call deadline, message size), compression, TLS and mutual
+//! TLS, gRPC-Web, the `health` and `config` commands, configuration errors,
+//! and shutdown by a real signal.
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tradepact::config::{HealthArgs, Secret, Settings};
+use tradepact::grpc::pb;
+use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
+use tradepact::startup::Application;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{spawn_app_with, with_bearer};
+
+const TOKEN: &str = "operations-token";
+
+fn get(id: &str) -> pb::GetAgreementRequest {
+    pb::GetAgreementRequest {
+        id: id.into(),
+        as_of: None,
+    }
+}
+
+/// The app on its own (metrics or TLS need what `spawn_app` does not give).
+struct Running {
+    addr: SocketAddr,
+    metrics: Option<SocketAddr>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(configure: impl FnOnce(&mut Settings)) -> Running {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::for_tests(dir.path().join("t.db"));
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("builds");
+    let (addr, metrics) = (app.local_addr(), app.metrics_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        metrics,
+        stop,
+        server,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.expect("no panic").expect("clean stop");
+    }
+}
+
+/// Retries until the server answers (it loads its dataset after binding).
+async fn healthy(args: &HealthArgs) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (ok, line) = tradepact::health::check(args).await;
+        if ok {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never healthy: {line}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn health_args(addr: SocketAddr) -> HealthArgs {
+    HealthArgs {
+        addr: addr.to_string(),
+        service: String::new(),
+        timeout_secs: 3,
+        tls_ca: None,
+        tls_cert: None,
+        tls_key: None,
+        tls_domain: None,
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_method_and_code_and_report_the_store() {
+    let running = start(|s| s.metrics_listen = "127.0.0.1:0".into()).await;
+    healthy(&health_args(running.addr)).await;
+    let channel = Channel::from_shared(format!("http://{}", running.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connects");
+    let mut client = AgreementServiceClient::new(channel);
+    client.get_agreement(get("kor-khm")).await.expect("found");
+    assert!(client.get_agreement(get("kor-zzz")).await.is_err());
+
+    let url = format!("http://{}/metrics", running.metrics.expect("metrics on"));
+    let text = reqwest::get(&url)
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("body");
+    let method = "/tradepact.v1.AgreementService/GetAgreement";
+    for expected in [
+        format!("tradepact_grpc_calls_total{{code=\"OK\",method=\"{method}\"}} 1"),
+        format!("tradepact_grpc_calls_total{{code=\"NOT_FOUND\",method=\"{method}\"}} 1"),
+        format!("tradepact_grpc_call_duration_seconds_count{{method=\"{method}\"}} 2"),
+        "tradepact_grpc_calls_in_flight 0".to_owned(),
+        "tradepact_store_rows{origin=\"builtin\"}".to_owned(),
+        "tradepact_store_size_bytes".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected} in\n{text}");
+    }
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_id_is_echoed_or_made_up() {
+    let mut app = spawn_app_with(|_| {}).await;
+    let mut request = tonic::Request::new(get("kor-khm"));
+    request
+        .metadata_mut()
+        .insert("x-request-id", "trace-me-42".parse().expect("value"));
+    let response = app.agreements.get_agreement(request).await.expect("found");
+    assert_eq!(
+        response
+            .metadata()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("trace-me-42")
+    );
+    let response = app
+        .agreements
+        .get_agreement(get("kor-khm"))
+        .await
+        .expect("found");
+    let made_up = response
+        .metadata()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(made_up.len(), 36, "a UUID: {made_up}");
+    app.stop().await;
+}
+
+/// An upstream that takes `delay` to answer, so a refresh call stays open.
+async fn slow_upstream(delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500).set_delay(delay))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn calls_past_the_concurrency_limit_are_shed_at_once() {
+    let upstream = slow_upstream(Duration::from_secs(2)).await;
+    let url = upstream.uri();
+    let app = spawn_app_with(move |s| {
+        s.max_concurrent_calls = 1;
+        s.admin_token = Some(Secret::new(TOKEN));
+        s.refresh.wto_url = url;
+        s.refresh.http_attempts = 1;
+    })
+    .await;
+    let mut refresh = app.refresh.clone();
+    let holding = tokio::spawn(async move {
+        refresh
+            .trigger_refresh(with_bearer(
+                pb::TriggerRefreshRequest {
+                    source: "wto".into(),
+                },
+                TOKEN,
+            ))
+            .await
+    });
+    let mut agreements = app.agreements.clone();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let shed = loop {
+        match agreements.get_agreement(get("kor-khm")).await {
+            Err(status) if status.code() == tonic::Code::ResourceExhausted => break status,
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(5)).await,
+            other => panic!("never shed while a call held the only slot: {other:?}"),
+        }
+    };
+    assert!(
+        shed.message().contains("limit of 1 calls"),
+        "{}",
+        shed.message()
+    );
+    let _ = holding.await;
+    let mut health = app.health.clone();
+    let check = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await;
+    assert!(check.is_ok(), "health checks are never shed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_call_past_the_time_limit_is_deadline_exceeded() {
+    let upstream = slow_upstream(Duration::from_secs(3)).await;
+    let url = upstream.uri();
+    let mut app = spawn_app_with(move |s| {
+        s.call_timeout_ms = 200;
+        s.admin_token = Some(Secret::new(TOKEN));
+        s.refresh.wto_url = url;
+        s.refresh.http_attempts = 1;
+    })
+    .await;
+    let started = Instant::now();
+    let result = app
+        .refresh
+        .trigger_refresh(with_bearer(
+            pb::TriggerRefreshRequest {
+                source: "wto".into(),
+            },
+            TOKEN,
+        ))
+        .await;
+    assert_eq!(
+        result.map_err(|s| s.code()).err(),
+        Some(tonic::Code::DeadlineExceeded)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "cut at the limit, not after the upstream"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_request_is_refused() {
+    let mut app = spawn_app_with(|s| s.max_request_bytes = 256).await;
+    let result = app.agreements.get_agreement(get(&"k".repeat(10_000))).await;
+    // tonic reports an over-limit message as OUT_OF_RANGE (the gRPC status
+    // table suggests RESOURCE_EXHAUSTED); either way it is refused unread.
+    let status = result.expect_err("refused");
+    assert_eq!(
+        status.code(),
+        tonic::Code::OutOfRange,
+        "{}",
+        status.message()
+    );
+    assert!(
+        status.message().contains("256"),
+        "names the limit: {}",
+        status.message()
+    );
+    assert!(
+        app.agreement("kor-khm", None).await.is_ok(),
+        "small requests still pass"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn zstd_and_gzip_are_both_accepted_and_offered() {
+    let app = spawn_app_with(|_| {}).await;
+    let channel = Channel::from_shared(format!("http://{}", app.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connects");
+    for encoding in [CompressionEncoding::Zstd, CompressionEncoding::Gzip] {
+        let mut client = AgreementServiceClient::new(channel.clone())
+            .send_compressed(encoding)
+            .accept_compressed(encoding);
+        let answer = client
+            .get_agreement(get("kor-khm"))
+            .await
+            .expect("compressed call");
+        assert_eq!(answer.into_inner().id, "kor-khm");
+    }
+    app.stop().await;
+}
+
+/// A CA, a server certificate for `localhost` and a client certificate, as PEM files.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca_key = KeyPair::generate().expect("key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).expect("CA");
+        let issuer = Issuer::new(ca_params, ca_key);
+        let write =
+            |name: &str, text: String| std::fs::write(dir.path().join(name), text).expect("writes");
+        write("ca.pem", ca.pem());
+        for (name, san) in [("server", "localhost"), ("client", "client.test")] {
+            let key = KeyPair::generate().expect("key");
+            let cert = CertificateParams::new(vec![san.to_owned()])
+                .expect("params")
+                .signed_by(&key, &issuer)
+                .expect("signed");
+            write(&format!("{name}.pem"), cert.pem());
+            write(&format!("{name}.key"), key.serialize_pem());
+        }
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).expect("reads")
+    }
+}
+
+async fn tls_channel(
+    addr: SocketAddr,
+    pki: &Pki,
+    identity: bool,
+) -> Result<Channel, tonic::transport::Error> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(pki.read("ca.pem")))
+        .domain_name("localhost");
+    if identity {
+        tls = tls.identity(Identity::from_pem(
+            pki.read("client.pem"),
+            pki.read("client.key"),
+        ));
+    }
+    Channel::from_shared(format!("https://{addr}"))
+        .expect("uri")
+        .tls_config(tls)?
+        .connect()
+        .await
+}
+
+#[tokio::test]
+async fn tls_serves_trusting_clients_and_refuses_plaintext() {
+    let pki = Pki::new();
+    let running = start(|s| {
+        s.tls_cert = Some(pki.path("server.pem"));
+        s.tls_key = Some(pki.path("server.key"));
+    })
+    .await;
+    let mut args = health_args(running.addr);
+    args.tls_ca = Some(pki.path("ca.pem"));
+    args.tls_domain = Some("localhost".into());
+    healthy(&args).await;
+    let channel = tls_channel(running.addr, &pki, false)
+        .await
+        .expect("TLS handshake");
+    let answer = AgreementServiceClient::new(channel)
+        .get_agreement(get("kor-khm"))
+        .await;
+    assert!(answer.is_ok(), "{answer:?}");
+    let (plain_ok, _) = tradepact::health::check(&health_args(running.addr)).await;
+    assert!(!plain_ok, "plaintext is not served on a TLS port");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn mutual_tls_requires_a_client_certificate() {
+    let pki = Pki::new();
+    let running = start(|s| {
+        s.tls_cert = Some(pki.path("server.pem"));
+        s.tls_key = Some(pki.path("server.key"));
+        s.tls_client_ca = Some(pki.path("ca.pem"));
+    })
+    .await;
+    let mut args = health_args(running.addr);
+    args.tls_ca = Some(pki.path("ca.pem"));
+    args.tls_domain = Some("localhost".into());
+    args.tls_cert = Some(pki.path("client.pem"));
+    args.tls_key = Some(pki.path("client.key"));
+    healthy(&args).await;
+    let with = tls_channel(running.addr, &pki, true)
+        .await
+        .expect("handshake with a client certificate");
+    assert!(
+        AgreementServiceClient::new(with)
+            .get_agreement(get("kor-khm"))
+            .await
+            .is_ok()
+    );
+    let without = match tls_channel(running.addr, &pki, false).await {
+        Ok(channel) => AgreementServiceClient::new(channel)
+            .get_agreement(get("kor-khm"))
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    assert!(!without, "a client without a certificate is refused");
+    running.stop().await;
+}
+
+/// A gRPC-Web frame: flag byte, big-endian length, message.
+fn frame(message: &[u8]) -> Vec<u8> {
+    let mut framed = vec![0];
+    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    framed.extend_from_slice(message);
+    framed
+}
+
+#[tokio::test]
+async fn grpc_web_calls_work_over_http1_when_enabled() {
+    let app = spawn_app_with(|s| s.grpc_web = true).await;
+    let body = frame(&get("kor-khm").encode_to_vec());
+    let response = reqwest::Client::builder()
+        .http1_only()
+        .build()
+        .expect("client")
+        .post(format!(
+            "http://{}/tradepact.v1.AgreementService/GetAgreement",
+            app.addr
+        ))
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(body)
+        .send()
+        .await
+        .expect("HTTP/1.1 call");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("body");
+    assert_eq!(bytes.first(), Some(&0), "a data frame first");
+    let length = u32::from_be_bytes(bytes[1..5].try_into().expect("length")) as usize;
+    let agreement = pb::Agreement::decode(&bytes[5..5 + length]).expect("an Agreement");
+    assert_eq!(agreement.id, "kor-khm");
+    let trailers = String::from_utf8_lossy(&bytes[5 + length..]);
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+    app.stop().await;
+}
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tradepact"));
+    command.stdin(Stdio::null()).env("TRADEPACT_LOG", "warn");
+    command
+}
+
+#[test]
+fn bad_configuration_exits_2_with_one_line_naming_it() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--db", "/nonexistent-dir/t.db", "--metrics-listen", "off"],
+            "--db",
+        ),
+        (
+            &[
+                "--db",
+                "t.db",
+                "--metrics-listen",
+                "off",
+                "--wto-schedule",
+                "every day",
+            ],
+            "every day",
+        ),
+        (&["--listen", "not-an-address"], "--listen"),
+    ];
+    for (args, needle) in cases {
+        let output = binary().arg("serve").args(args).output().expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(text.contains(needle), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn config_prints_the_effective_configuration_without_secrets() {
+    let output = binary()
+        .arg("config")
+        .env("TRADEPACT_ADMIN_TOKEN", "hunter2")
+        .env("TRADEPACT_LISTEN", "127.0.0.1:7000")
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("listen = \"127.0.0.1:7000\""), "{text}");
+    assert!(
+        text.contains("admin-token = \"<redacted>\"") && !text.contains("hunter2"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_0_with_the_wal_checkpointed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ready = dir.path().join("ready");
+    let mut child = binary()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--refresh",
+            "false",
+            "--metrics-listen",
+            "off",
+        ])
+        .arg("--db")
+        .arg(dir.path().join("t.db"))
+        .arg("--ready-file")
+        .arg(&ready)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready)
+            && !text.trim().is_empty()
+        {
+            break text.trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connects");
+    AgreementServiceClient::new(channel)
+        .get_agreement(get("kor-khm"))
+        .await
+        .expect("serves");
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "did not exit within 15 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    let wal = std::fs::metadata(dir.path().join("t.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(wal, 0, "the write-ahead log was folded into the database");
+}
+
+#[tokio::test]
+async fn health_fails_for_a_closed_port() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let mut args = health_args(addr);
+    args.timeout_secs = 1;
+    let (ok, line) = tradepact::health::check(&args).await;
+    assert!(!ok, "{line}");
+}
