@@ -54,7 +54,8 @@ impl RefreshApi {
     /// Admin calls need `authorization: Bearer <token>`, compared in
     /// constant time; without a configured token they are disabled.
     fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
-        let Some(expected) = &self.admin_token else {
+        // An empty token (say `TRADEPACT_ADMIN_TOKEN=` in a compose file) is no token.
+        let Some(expected) = self.admin_token.as_ref().filter(|t| !t.expose().is_empty()) else {
             return Err(Status::permission_denied(
                 "admin calls are disabled: the server has no admin token configured (TRADEPACT_ADMIN_TOKEN)",
             ));

@@ -45,7 +45,7 @@ pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>
             schedule: schedule.to_owned(),
             max_age: Duration::from_secs(settings.max_age_hours * 3600),
             min_interval: Duration::from_millis(settings.request_interval_ms),
-            key: key.map(|k| k.expose().to_owned()),
+            key: key.map(|k| k.expose().to_owned()).filter(|k| !k.is_empty()),
         })
     };
     let pairs = reporters

@@ -1586,3 +1586,22 @@ async fn startup_catch_up_refreshes_a_never_refreshed_source() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_empty_admin_token_disables_admin_calls() {
+    let mut app = crate::helpers::spawn_app_with(|s| {
+        s.admin_token = Some(tradepact::config::Secret::new(""))
+    })
+    .await;
+    let result = app
+        .refresh
+        .trigger_refresh(crate::helpers::with_bearer(
+            tradepact::grpc::pb::TriggerRefreshRequest {
+                source: "wto".into(),
+            },
+            "",
+        ))
+        .await;
+    crate::helpers::assert_status(result, tonic::Code::PermissionDenied, "disabled");
+    app.stop().await;
+}
