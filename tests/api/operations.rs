@@ -571,3 +571,82 @@ async fn health_fails_for_a_closed_port() {
     let (ok, line) = tradepact::health::check(&args).await;
     assert!(!ok, "{line}");
 }
+
+/// Copies server → client bytes, counting the HTTP/2 PING frames (type 6,
+/// without the ACK flag) the server sends.
+async fn count_server_pings(
+    mut from_server: tokio::net::tcp::OwnedReadHalf,
+    mut to_client: tokio::net::tcp::OwnedWriteHalf,
+    pings: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        let Ok(read) = from_server.read(&mut buffer).await else {
+            return;
+        };
+        if read == 0 || to_client.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
+        pending.extend_from_slice(&buffer[..read]);
+        // Whole frames only: 9-byte header (24-bit length, type, flags, stream).
+        while pending.len() >= 9 {
+            let length = u32::from_be_bytes([0, pending[0], pending[1], pending[2]]) as usize;
+            if pending.len() < 9 + length {
+                break;
+            }
+            let (kind, flags) = (pending[3], pending[4]);
+            if kind == 6 && flags & 1 == 0 {
+                pings.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            pending.drain(..9 + length);
+        }
+    }
+}
+
+#[tokio::test]
+async fn http2_keepalive_pings_an_idle_connection() {
+    let app = spawn_app_with(|s| s.keepalive_secs = 1).await;
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let proxy_addr = proxy.local_addr().expect("addr");
+    let pings = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&pings);
+    let server_addr = app.addr;
+    tokio::spawn(async move {
+        let Ok((client, _)) = proxy.accept().await else {
+            return;
+        };
+        let Ok(server) = tokio::net::TcpStream::connect(server_addr).await else {
+            return;
+        };
+        let (mut client_read, client_write) = client.into_split();
+        let (server_read, mut server_write) = server.into_split();
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+        });
+        count_server_pings(server_read, client_write, counted).await;
+    });
+    let channel = Channel::from_shared(format!("http://{proxy_addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connects through the proxy");
+    let mut client = AgreementServiceClient::new(channel);
+    client.get_agreement(get("kor-khm")).await.expect("answers");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pings.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no keepalive PING within 5 s at a 1 s interval"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client
+        .get_agreement(get("kor-khm"))
+        .await
+        .expect("the connection is still good");
+    app.stop().await;
+}
