@@ -1,0 +1,1 @@
+//! Placeholder: the crash scenarios are being written.

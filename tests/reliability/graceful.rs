@@ -1,0 +1,1 @@
+//! Placeholder: the graceful scenarios are being written.

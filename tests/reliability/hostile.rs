@@ -1,0 +1,1 @@
+//! Placeholder: the hostile scenarios are being written.

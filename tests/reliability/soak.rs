@@ -1,0 +1,1 @@
+//! Placeholder: the soak scenarios are being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the storage scenarios are being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the upstream_faults scenarios are being written.
