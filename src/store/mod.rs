@@ -9,6 +9,7 @@
 mod load;
 mod migrations;
 mod refresh;
+mod rows;
 mod stats;
 mod write;
 

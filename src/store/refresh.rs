@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Batch, ChangeKind, DataChange, RunRecord, RunState, StatusChange, Trigger};
 
+use super::rows::{self, keys as join_keys};
 use super::{Store, StoreError};
 
 /// ETag / Last-Modified remembered for one URL.
@@ -421,24 +422,9 @@ impl Swap<'_> {
 
     fn insert(&self, tx: &Transaction<'_>, batch: &Batch) -> Result<(), SwapError> {
         let mut written = 0usize;
-        let mut sources = tx.prepare_cached(
-            "INSERT INTO sources (key, title, publisher, url, published, retrieved_at, license, redistributable, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (key) DO UPDATE SET title = excluded.title, url = excluded.url,
-                 retrieved_at = excluded.retrieved_at, origin = excluded.origin",
-        )?;
+        let mut sources = tx.prepare_cached(rows::INSERT_SOURCE_REPLACE)?;
         for s in &batch.sources {
-            sources.execute(params![
-                s.key,
-                s.title,
-                s.publisher,
-                s.url,
-                s.published.map(|d| d.to_string()),
-                s.retrieved_at,
-                s.license,
-                s.redistributable,
-                self.source
-            ])?;
+            rows::source(&mut sources, s, self.source)?;
         }
         let mut indicators = tx.prepare_cached(
             "INSERT INTO indicators (code, name, unit, origin) VALUES (?1, ?2, ?3, ?4)
@@ -447,22 +433,11 @@ impl Swap<'_> {
         for i in &batch.indicators {
             indicators.execute(params![i.code, i.name, i.unit, self.source])?;
         }
-        let mut values = tx.prepare_cached(
-            "INSERT INTO indicator_values (economy, indicator, vintage, year, value, sources, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
+        let mut values = tx.prepare_cached(rows::INSERT_INDICATOR_VALUE)?;
         for series in &batch.indicator_series {
             let keys = join_keys(&series.sources);
-            for (year, value) in &series.points {
-                values.execute(params![
-                    series.economy.as_str(),
-                    series.indicator,
-                    series.vintage,
-                    year,
-                    value,
-                    keys,
-                    self.source
-                ])?;
+            for point in &series.points {
+                rows::indicator_value(&mut values, series, &keys, *point, self.source)?;
                 written += 1;
                 self.check_cancel(written)?;
             }
@@ -503,25 +478,9 @@ impl Swap<'_> {
             written += 1;
             self.check_cancel(written)?;
         }
-        let mut trade = tx.prepare_cached(
-            "INSERT INTO trade_figures
-                 (reporter, partner, year, exports_usd, imports_usd, total_usd, family, preferred, note, sources, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
+        let mut trade = tx.prepare_cached(rows::INSERT_TRADE)?;
         for f in &batch.trade {
-            trade.execute(params![
-                f.reporter.as_str(),
-                f.partner.as_str(),
-                f.year,
-                f.exports_usd,
-                f.imports_usd,
-                f.total_usd,
-                f.family,
-                f.preferred,
-                f.note,
-                join_keys(&f.sources),
-                self.source
-            ])?;
+            rows::trade(&mut trade, f, self.source)?;
             written += 1;
             self.check_cancel(written)?;
         }
@@ -628,14 +587,6 @@ impl Swap<'_> {
         }
         Ok(())
     }
-}
-
-fn join_keys(sources: &[std::sync::Arc<crate::domain::Source>]) -> String {
-    sources
-        .iter()
-        .map(|s| s.key.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A change worked out before it is given its sequence number.

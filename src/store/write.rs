@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use crate::domain::{Agreement, Dataset, PartialDate, Source};
 use crate::seed::Seed;
 
+use super::rows::{self, keys};
 use super::{BUILTIN_ORIGIN, SeedOutcome};
 
 const SHA_KEY: &str = "builtin_sha256";
@@ -96,23 +97,9 @@ fn insert_dataset(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<(
 
 /// Every source the dataset refers to, each once.
 fn insert_sources(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
-    let mut statement = tx.prepare(
-        "INSERT INTO sources (key, title, publisher, url, published, retrieved_at, license, redistributable, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (key) DO NOTHING",
-    )?;
+    let mut statement = tx.prepare(rows::INSERT_SOURCE_KEEP)?;
     for source in all_sources(dataset) {
-        statement.execute(params![
-            source.key,
-            source.title,
-            source.publisher,
-            source.url,
-            source.published.map(|d| d.to_string()),
-            source.retrieved_at,
-            source.license,
-            source.redistributable,
-            BUILTIN_ORIGIN,
-        ])?;
+        rows::source(&mut statement, source, BUILTIN_ORIGIN)?;
     }
     Ok(())
 }
@@ -142,14 +129,6 @@ fn all_sources(dataset: &Dataset) -> impl Iterator<Item = &Arc<Source>> {
         )
         .chain(dataset.partner_flows.iter().map(|f| &f.source))
         .chain(dataset.product_flows.iter().map(|f| &f.source))
-}
-
-fn keys(sources: &[Arc<Source>]) -> String {
-    sources
-        .iter()
-        .map(|s| s.key.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn date(value: Option<PartialDate>) -> Option<String> {
@@ -239,25 +218,9 @@ fn insert_agreement(tx: &Transaction<'_>, agreement: &Agreement) -> rusqlite::Re
 }
 
 fn insert_trade(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<()> {
-    let mut figures = tx.prepare(
-        "INSERT INTO trade_figures
-             (reporter, partner, year, exports_usd, imports_usd, total_usd, family, preferred, note, sources, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
+    let mut figures = tx.prepare(rows::INSERT_TRADE)?;
     for f in &dataset.trade {
-        figures.execute(params![
-            f.reporter.as_str(),
-            f.partner.as_str(),
-            f.year,
-            f.exports_usd,
-            f.imports_usd,
-            f.total_usd,
-            f.family,
-            f.preferred,
-            f.note,
-            keys(&f.sources),
-            BUILTIN_ORIGIN,
-        ])?;
+        rows::trade(&mut figures, f, BUILTIN_ORIGIN)?;
     }
     let mut ranks = tx.prepare(
         "INSERT INTO quoted_ranks (reporter, year, flow, partners, rank, share_pct, value_usd, note, sources, origin)
@@ -316,22 +279,11 @@ fn insert_indicators(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Resul
             BUILTIN_ORIGIN
         ])?;
     }
-    let mut values = tx.prepare(
-        "INSERT INTO indicator_values (economy, indicator, vintage, year, value, sources, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
+    let mut values = tx.prepare(rows::INSERT_INDICATOR_VALUE)?;
     for series in &dataset.indicator_series {
         let sources = keys(&series.sources);
-        for (year, value) in &series.points {
-            values.execute(params![
-                series.economy.as_str(),
-                series.indicator,
-                series.vintage,
-                year,
-                value,
-                sources,
-                BUILTIN_ORIGIN,
-            ])?;
+        for point in &series.points {
+            rows::indicator_value(&mut values, series, &sources, *point, BUILTIN_ORIGIN)?;
         }
     }
     Ok(())

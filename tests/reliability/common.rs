@@ -88,7 +88,15 @@ pub fn start(dir: &Path, db: &Path, args: &[&str]) -> Server {
         .open(&log)
         .expect("log file");
     let child = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--refresh", "false"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+            "--refresh",
+            "false",
+        ])
         .arg("--db")
         .arg(db)
         .arg("--ready-file")
@@ -100,7 +108,11 @@ pub fn start(dir: &Path, db: &Path, args: &[&str]) -> Server {
         .stderr(log_file)
         .spawn()
         .expect("the binary starts");
-    let mut server = Server { child, addr: String::new(), log };
+    let mut server = Server {
+        child,
+        addr: String::new(),
+        log,
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(text) = std::fs::read_to_string(&ready)
@@ -110,9 +122,16 @@ pub fn start(dir: &Path, db: &Path, args: &[&str]) -> Server {
             return server;
         }
         if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("the server exited with {status} before it was ready:\n{}", server.log_text());
+            panic!(
+                "the server exited with {status} before it was ready:\n{}",
+                server.log_text()
+            );
         }
-        assert!(Instant::now() < deadline, "the server was not ready in 30 s:\n{}", server.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "the server was not ready in 30 s:\n{}",
+            server.log_text()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -138,7 +157,9 @@ impl Server {
 
     /// SIGTERM, then wait at most `limit` for the exit status.
     pub fn terminate(mut self, limit: Duration) -> Option<ExitStatus> {
-        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
         let deadline = Instant::now() + limit;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -155,7 +176,8 @@ impl Server {
 
     /// Resident set size in KiB, from /proc.
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
             .find_map(|line| line.strip_prefix("VmRSS:"))
@@ -166,7 +188,9 @@ impl Server {
 
     /// Open file descriptors, from /proc.
     pub fn open_fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map(|d| d.count()).unwrap_or(0)
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
     }
 }
 
@@ -174,8 +198,9 @@ impl Server {
 /// changes), so "exactly the old or exactly the new dataset" can be checked.
 pub fn content_hash(db: &Path) -> String {
     use sha2::{Digest, Sha256};
-    let connection = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("the database opens");
+    let connection =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the database opens");
     let mut hasher = Sha256::new();
     for table in [
         "agreements",
@@ -200,7 +225,11 @@ pub fn content_hash(db: &Path) -> String {
             hasher.update(b"\n");
         }
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `PRAGMA integrity_check` of a database file.
