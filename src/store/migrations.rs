@@ -17,6 +17,25 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this binary writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
+/// The schema version, refusing one newer than this binary knows.
+pub fn check_version(connection: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let current: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|source| StoreError::Sqlite {
+            action: "read the schema version of",
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if current > LATEST {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: current,
+            supported: LATEST,
+        });
+    }
+    Ok(current)
+}
+
 pub fn run(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let error = |action| {
         let path = path.to_path_buf();
@@ -26,16 +45,7 @@ pub fn run(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
             source,
         }
     };
-    let current: i64 = connection
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(error("read the schema version of"))?;
-    if current > LATEST {
-        return Err(StoreError::NewerSchema {
-            path: path.to_path_buf(),
-            found: current,
-            supported: LATEST,
-        });
-    }
+    let current = check_version(connection, path)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = index as i64 + 1;
         let tx = connection

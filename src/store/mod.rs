@@ -28,13 +28,18 @@ pub use crate::domain::BUILTIN_ORIGIN;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    // The SQLite error is in the message and not repeated as a `source`:
+    // its own Display already carries what its chain would say again.
     #[error("cannot {action} database {path}: {source}")]
     Sqlite {
         action: &'static str,
         path: PathBuf,
-        #[source]
         source: rusqlite::Error,
     },
+    #[error(
+        "database {path} is read-only for this process; give it write access (the service writes the dataset and run history)"
+    )]
+    ReadOnly { path: PathBuf },
     #[error(
         "database {path} has schema version {found}, newer than this binary supports ({supported}); refusing to touch it"
     )]
@@ -136,6 +141,9 @@ impl Store {
     }
 }
 
+/// Opens the database for writing. Everything that could refuse the file
+/// (read-only, damaged, from a newer version) is checked before anything is
+/// written to it: refusing must leave the file exactly as it was.
 fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let error = |action| {
         let path = path.to_path_buf();
@@ -150,6 +158,16 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     connection
         .busy_timeout(std::time::Duration::from_secs(5))
         .map_err(error("configure"))?;
+    if connection
+        .is_readonly(rusqlite::MAIN_DB)
+        .map_err(error("open"))?
+    {
+        return Err(StoreError::ReadOnly {
+            path: path.to_path_buf(),
+        });
+    }
+    migrations::check_version(&connection, path)?;
+    check_pages(&connection, path)?;
     connection
         .execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -158,6 +176,25 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
         )
         .map_err(error("configure"))?;
     Ok(connection)
+}
+
+/// `PRAGMA quick_check`: every page well formed. A damaged file is refused
+/// rather than served, or written over, by a service that cannot repair it.
+fn check_pages(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let verdict: String = connection
+        .query_row("PRAGMA quick_check", [], |row| row.get(0))
+        .map_err(|source| StoreError::Sqlite {
+            action: "check",
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if verdict != "ok" {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            problem: format!("PRAGMA quick_check says: {verdict}"),
+        });
+    }
+    Ok(())
 }
 
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {

@@ -86,11 +86,17 @@ async fn a_database_from_a_newer_schema_is_refused() {
             .pragma_update(None, "user_version", migrations::LATEST + 1)
             .expect("sets version");
     }
+    let before = std::fs::read(&path).expect("reads");
     match Store::open(&path).await {
         Err(StoreError::NewerSchema { found, .. }) => assert_eq!(found, migrations::LATEST + 1),
         Err(other) => panic!("expected NewerSchema, got {other}"),
         Ok(_) => panic!("expected NewerSchema, got a store"),
     }
+    assert_eq!(
+        std::fs::read(&path).expect("reads"),
+        before,
+        "refused without a write"
+    );
 }
 
 #[tokio::test]
