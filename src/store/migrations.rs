@@ -12,6 +12,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_refresh.sql"),
+    include_str!("migrations/0003_forget_keys_in_validators.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -87,6 +87,12 @@ pub fn start(dir: &Path, db: &Path, args: &[&str]) -> Server {
         .append(true)
         .open(&log)
         .expect("log file");
+    // The worker is off unless `args` say otherwise (clap takes a flag once).
+    let worker_off: &[&str] = if args.contains(&"--refresh") {
+        &[]
+    } else {
+        &["--refresh", "false"]
+    };
     let child = Command::new(binary())
         .args([
             "serve",
@@ -94,9 +100,8 @@ pub fn start(dir: &Path, db: &Path, args: &[&str]) -> Server {
             "127.0.0.1:0",
             "--metrics-listen",
             "off",
-            "--refresh",
-            "false",
         ])
+        .args(worker_off)
         .arg("--db")
         .arg(db)
         .arg("--ready-file")

@@ -29,6 +29,21 @@ pub use imf::Imf;
 pub use worldbank::WorldBank;
 pub use wto::Wto;
 
+#[cfg(test)]
+mod tests {
+    use super::validator_key;
+
+    #[test]
+    fn validator_keys_drop_credentials_but_keep_the_rest() {
+        assert_eq!(
+            validator_key("https://x/nationtrade?serviceKey=SECRET&strtYymm=202301&cntyCd=KH"),
+            "https://x/nationtrade?strtYymm=202301&cntyCd=KH"
+        );
+        assert_eq!(validator_key("https://x/a?page=2"), "https://x/a?page=2");
+        assert_eq!(validator_key("https://x/a"), "https://x/a");
+    }
+}
+
 /// How one source is configured.
 #[derive(Debug, Clone)]
 pub struct SourceSettings {
@@ -97,7 +112,8 @@ impl FetchContext<'_> {
         url: &str,
         headers: Vec<(&'static str, String)>,
     ) -> Result<Option<FetchedBody>, SourceError> {
-        self.request(url, headers, self.validators.get(url)).await
+        let validators = self.validators.get(&validator_key(url));
+        self.request(url, headers, validators).await
     }
 
     /// GETs `url` without validators, so the answer always has a body.
@@ -167,10 +183,41 @@ pub fn parse_failure(url: &str, status: u16, source: ParseError) -> SourceError 
     }
 }
 
+/// Query parameters that carry credentials (data.go.kr's `serviceKey`,
+/// Comtrade's `subscription-key`): never stored, never logged.
+const SECRET_PARAMETERS: &[&str] = &[
+    "servicekey",
+    "subscription-key",
+    "api_key",
+    "apikey",
+    "key",
+    "token",
+];
+
+/// `url` without its credential parameters: how validators are stored, so a
+/// key never reaches the database, while each request keeps its own entry.
+pub fn validator_key(url: &str) -> String {
+    let Some((path, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            !SECRET_PARAMETERS.contains(&name.as_str())
+        })
+        .collect();
+    format!("{path}?{}", kept.join("&"))
+}
+
 /// Remembers a response's validators for the next run.
 pub fn validators_of(url: &str, body: &FetchedBody) -> UrlValidators {
     UrlValidators {
-        url: url.to_owned(),
+        url: validator_key(url),
         etag: body.validators.etag.clone(),
         last_modified: body.validators.last_modified.clone(),
     }
