@@ -172,6 +172,15 @@ pub struct Settings {
     )]
     pub max_concurrent_calls: usize,
 
+    /// Concurrent HTTP/2 streams one connection may open (calls in flight per connection).
+    #[arg(
+        long,
+        env = "TRADEPACT_MAX_STREAMS_PER_CONNECTION",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_streams_per_connection: u32,
+
     /// HTTP/2 keepalive ping interval in seconds (0 = off).
     #[arg(
         long,
@@ -472,6 +481,7 @@ impl Settings {
             max_request_bytes: 1024 * 1024,
             call_timeout_ms: 30_000,
             max_concurrent_calls: 1024,
+            max_streams_per_connection: 256,
             keepalive_secs: 60,
             grpc_web: false,
         }

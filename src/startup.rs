@@ -258,6 +258,10 @@ fn grpc_server(
     let keepalive =
         (settings.keepalive_secs > 0).then(|| Duration::from_secs(settings.keepalive_secs));
     let mut server = Server::builder()
+        // tonic otherwise lifts hyper's cap on streams per connection, and a
+        // client opening thousands at once is torn down by h2's flood guard
+        // instead of being answered or shed.
+        .max_concurrent_streams(Some(settings.max_streams_per_connection))
         .http2_keepalive_interval(keepalive)
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .accept_http1(settings.grpc_web);

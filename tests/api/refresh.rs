@@ -1605,3 +1605,21 @@ async fn an_empty_admin_token_disables_admin_calls() {
     crate::helpers::assert_status(result, tonic::Code::PermissionDenied, "disabled");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn comtrade_records_of_another_year_fail_the_run() {
+    let upstream = Upstream::start().await;
+    upstream.mount_comtrade_reporters().await;
+    // Korea's 2022 answer served for the 2021 question.
+    upstream
+        .mount_comtrade_totals(2021, json(upstream::comtrade_totals_2022()))
+        .await;
+    upstream.mount_comtrade_empty().await;
+    let app = app(&upstream).await;
+    let before = served(&app).await;
+
+    let run = trigger(&app, "comtrade").await;
+    assert_run(&run, RunState::Failed, &["asked for 2021", "2022"]);
+    assert_eq!(served(&app).await, before);
+    app.stop().await;
+}

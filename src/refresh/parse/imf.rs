@@ -221,11 +221,28 @@ pub fn parse_error(body: &[u8]) -> ParseError {
                 .unwrap_or_else(|| schema("JSON error body without code or message")),
             Err(error) => error,
         },
-        _ => ParseError::Upstream {
+        // A short plain-text message is the provider speaking; anything else
+        // (binary, or megabytes of it) is a broken body, not an error message.
+        _ if looks_like_message(text) => ParseError::Upstream {
             code: "text".to_owned(),
             message: String::from_utf8_lossy(text).chars().take(500).collect(),
         },
+        _ => ParseError::Malformed {
+            format: "SDMX",
+            detail: format!(
+                "{} bytes that are neither JSON, XML nor a text message",
+                text.len()
+            ),
+        },
     }
+}
+
+/// Plain text of modest size: printable UTF-8 with line breaks at most.
+fn looks_like_message(text: &[u8]) -> bool {
+    const MAX_MESSAGE: usize = 4096;
+    text.len() <= MAX_MESSAGE
+        && std::str::from_utf8(text)
+            .is_ok_and(|t| t.chars().all(|c| !c.is_control() || c.is_whitespace()))
 }
 
 /// Parses a dataflow list: `api.imf.org` `structure/dataflow` (SDMX-JSON

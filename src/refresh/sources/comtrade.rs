@@ -54,7 +54,7 @@ impl SourceAdapter for Comtrade {
             let reporter_code = code_of(reporter)?;
             for &year in &self.years {
                 let url = self.url(reporter_code, year, "TOTAL", None);
-                let (records, body_validators) = self.records(ctx, &url, reporter).await?;
+                let (records, body_validators) = self.records(ctx, &url, reporter, year).await?;
                 validators.push(body_validators);
                 let source = self.source(ctx, &url, reporter, year, "all partners");
                 add_partner_flows(&mut batch, ctx, reporter, &records, &source);
@@ -63,7 +63,8 @@ impl SourceAdapter for Comtrade {
                     let partner_code = code_of(partner)?;
                     for level in ["AG2", "AG4"] {
                         let url = self.url(reporter_code, year, level, Some(partner_code));
-                        let (records, body_validators) = self.records(ctx, &url, reporter).await?;
+                        let (records, body_validators) =
+                            self.records(ctx, &url, reporter, year).await?;
                         validators.push(body_validators);
                         let source =
                             self.source(ctx, &url, reporter, year, &format!("{partner} {level}"));
@@ -132,6 +133,7 @@ impl Comtrade {
         ctx: &FetchContext<'_>,
         url: &str,
         reporter: &EconomyCode,
+        year: i32,
     ) -> Result<(Vec<Record>, crate::store::UrlValidators), SourceError> {
         let body = ctx.get_in_full(url, self.key_header()).await?;
         let validators = validators_of(url, &body);
@@ -164,6 +166,13 @@ impl Comtrade {
                 "{}: asked for {reporter} but got a record for {}",
                 redact(url),
                 other.reporter_iso
+            )));
+        }
+        if let Some(other) = response.records.iter().find(|r| r.ref_year != year) {
+            return Err(SourceError::Invalid(format!(
+                "{}: asked for {year} but got a record for {}",
+                redact(url),
+                other.ref_year
             )));
         }
         Ok((response.records, validators))
