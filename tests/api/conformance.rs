@@ -339,6 +339,10 @@ const FIXTURES: &[(&str, Parser, Outcome)] = &[
         WbPage,
         Data(4),
     ),
+    // Workbooks that crashed calamine under the wto_sheet fuzz target.
+    ("wto/fuzz-cell-ref-overflow.xlsx", Wto, Malformed),
+    ("wto/fuzz-huge-range.xlsx", Wto, Schema),
+    ("wto/fuzz-shared-string-index.xlsx", Wto, Malformed),
     (
         "worldbank/KHM_NY.GDP.MKTP.KD.ZG_2011-2023_page1of2.json",
         WbPage,

@@ -117,8 +117,29 @@ fn csv_table(body: &[u8]) -> Result<Vec<Vec<Cell>>, ParseError> {
     Ok(table)
 }
 
+/// Bounds on the sheet: the real export has about 30 columns and under a
+/// thousand rows. A cell far outside them is a broken or hostile file, and
+/// refusing it keeps a tiny body from asking for gigabytes of cells.
+const MAX_ROWS: u32 = 20_000;
+const MAX_COLUMNS: u32 = 64;
+
 /// The `AllRTAs` sheet of an xlsx body as cells.
+///
+/// calamine 0.31 can panic on a malformed sheet (a shared-string index past
+/// the table, an overflowing cell reference; found by the `wto_sheet` fuzz
+/// target): a broken upstream file must fail the run, not the process.
 fn xlsx_table(body: &[u8]) -> Result<Vec<Vec<Cell>>, ParseError> {
+    std::panic::catch_unwind(|| read_sheet(body)).unwrap_or_else(|_| {
+        Err(malformed(
+            "xlsx",
+            "the workbook is damaged (the xlsx reader could not make sense of it)",
+        ))
+    })
+}
+
+/// Reads the sheet cell by cell (never as one dense range, whose size a
+/// single far-away cell would decide), within [`MAX_ROWS`] × [`MAX_COLUMNS`].
+fn read_sheet(body: &[u8]) -> Result<Vec<Vec<Cell>>, ParseError> {
     let mut workbook: Xlsx<_> =
         open_workbook_from_rs(Cursor::new(body)).map_err(|err| malformed("xlsx", err))?;
     if !workbook.sheet_names().iter().any(|name| name == SHEET) {
@@ -127,13 +148,28 @@ fn xlsx_table(body: &[u8]) -> Result<Vec<Vec<Cell>>, ParseError> {
             workbook.sheet_names()
         )));
     }
-    let range = workbook
-        .worksheet_range(SHEET)
+    let mut cells = workbook
+        .worksheet_cells_reader(SHEET)
         .map_err(|err| malformed("xlsx", err))?;
-    Ok(range
-        .rows()
-        .map(|row| row.iter().map(cell_from_excel).collect())
-        .collect())
+    let mut table: Vec<Vec<Cell>> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|err| malformed("xlsx", err))? {
+        let (row, column) = cell.get_position();
+        if row >= MAX_ROWS || column >= MAX_COLUMNS {
+            return Err(schema(format!(
+                "a cell at row {row}, column {column} lies outside a plausible sheet ({MAX_ROWS} rows, {MAX_COLUMNS} columns)"
+            )));
+        }
+        let (row, column) = (row as usize, column as usize);
+        if table.len() <= row {
+            table.resize(row + 1, Vec::new());
+        }
+        let line = &mut table[row];
+        if line.len() <= column {
+            line.resize(column + 1, Cell::Empty);
+        }
+        line[column] = cell_from_excel(&Data::from(cell.get_value().clone()));
+    }
+    Ok(table)
 }
 
 /// Maps a calamine cell. Error cells (#N/A…) count as empty: RTA-IS has
@@ -362,6 +398,27 @@ fn schema(detail: impl Into<String>) -> ParseError {
 
 #[cfg(test)]
 mod tests {
+    /// Workbooks the `wto_sheet` fuzz target found crashing calamine.
+    #[test]
+    fn workbooks_that_crashed_the_reader_are_refused() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wto");
+        for name in [
+            "fuzz-shared-string-index.xlsx",
+            "fuzz-huge-range.xlsx",
+            "fuzz-cell-ref-overflow.xlsx",
+        ] {
+            let body = std::fs::read(dir.join(name)).expect("fixture");
+            let result = super::parse(&body);
+            assert!(
+                matches!(
+                    result,
+                    Err(ParseError::Malformed { .. } | ParseError::Schema(_))
+                ),
+                "{name}: {result:?}"
+            );
+        }
+    }
+
     use super::*;
 
     const HEADER: &str = "RTA ID,RTA Name,Coverage,Type,Notification,Status,Date of Signature (G),Date of Signature (S),Date of Notification (G),Date of Notification (S),Date of Entry into Force (G),Date of Entry into Force (S),Inactive Date,Accession?,RTA Composition,Region,Cross-regional,All Parties WTO members?,Current signatories,Original signatories,Specific Entry/Exit dates,WTO Consideration Process (G),Consideration Date (G),WTO Consideration Process (S),Consideration Date (S),End of implementation period (G),End of implementation period (S),Remarks";
