@@ -304,68 +304,6 @@ async fn client(addr: String, offset: usize, load: Arc<Load>) {
     }
 }
 
-/// `common::start` with the refresh worker on. `common::start` always passes
-/// `--refresh false`, and clap refuses a second `--refresh` in `args`
-/// ("cannot be used multiple times"), so the worker cannot be turned on
-/// through it; this is the same start (port 0, metrics off, ready file,
-/// bounded wait) with `--refresh true` instead.
-fn start_refreshing(dir: &Path, db: &Path, args: &[String]) -> Server {
-    let ready = dir.join("ready");
-    let _ = std::fs::remove_file(&ready);
-    let log = dir.join(format!("server-{}.log", std::process::id()));
-    let log_file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .expect("log file");
-    let child = std::process::Command::new(common::binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "off",
-        ])
-        .args(["--refresh", "true"])
-        .arg("--db")
-        .arg(db)
-        .arg("--ready-file")
-        .arg(&ready)
-        .args(args)
-        .env("TRADEPACT_LOG", "warn")
-        .stdin(std::process::Stdio::null())
-        .stdout(log_file.try_clone().expect("log file"))
-        .stderr(log_file)
-        .spawn()
-        .expect("the binary starts");
-    let mut server = Server {
-        child,
-        addr: String::new(),
-        log,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&ready)
-            && !text.trim().is_empty()
-        {
-            server.addr = text.trim().to_owned();
-            return server;
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!(
-                "the server exited with {status} before it was ready:\n{}",
-                server.log_text()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server was not ready in 30 s:\n{}",
-            server.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Kills the server if the test panics before it stops it.
 struct Running(Option<Server>);
 
@@ -460,7 +398,11 @@ async fn soak_mixed_load_with_refreshes_keeps_latency_memory_wal_and_fds_flat() 
         args.push(format!("--{source}-schedule"));
         args.push(pick(short, long).to_owned());
     }
-    let mut guard = Running(Some(start_refreshing(dir.path(), &db, &args)));
+    let mut guard = Running(Some({
+        let mut with_worker: Vec<&str> = vec!["--refresh", "true"];
+        with_worker.extend(args.iter().map(String::as_str));
+        common::start(dir.path(), &db, &with_worker)
+    }));
     let server = guard.server();
 
     let load = Arc::new(Load::default());
