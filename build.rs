@@ -1,7 +1,15 @@
 //! Compiles `proto/` with protox (no system `protoc`) and writes the descriptor
 //! set that server reflection serves.
+//!
+//! Two passes over the same descriptors:
+//! - messages and clients, the `pb` module everyone uses;
+//! - servers only (messages stripped, every type resolved to `pb`), where the
+//!   query methods answer with `grpc::answer::Encoded<T>`: bytes encoded once
+//!   per dataset snapshot and served from a cache, so a repeated question costs
+//!   no tree building and no encoding (see `src/grpc/answer.rs`).
 
 use prost::Message;
+use prost_types::FileDescriptorSet;
 
 const PROTOS: &[&str] = &[
     "proto/tradepact/v1/common.proto",
@@ -9,6 +17,17 @@ const PROTOS: &[&str] = &[
     "proto/tradepact/v1/trade.proto",
     "proto/tradepact/v1/indicators.proto",
     "proto/tradepact/v1/refresh.proto",
+];
+
+/// The answers served as pre-encoded bytes: every query method's response.
+const ENCODED_ANSWERS: &[&str] = &[
+    "Agreement",
+    "ListAgreementsResponse",
+    "ListNegotiationRoundsResponse",
+    "GetBilateralTradeResponse",
+    "RankPartnersResponse",
+    "GetProductBreakdownResponse",
+    "GetIndicatorSeriesResponse",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,7 +40,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     tonic_prost_build::configure()
         .build_client(true)
+        .build_server(false)
+        .compile_fds(descriptors.clone())?;
+
+    let server_dir = out_dir.join("server");
+    std::fs::create_dir_all(&server_dir)?;
+    let mut servers = tonic_prost_build::configure()
+        .build_client(false)
         .build_server(true)
-        .compile_fds(descriptors)?;
+        .out_dir(&server_dir)
+        .extern_path(".tradepact.v1", "crate::grpc::pb");
+    for answer in ENCODED_ANSWERS {
+        servers = servers.extern_path(
+            format!(".tradepact.v1.{answer}"),
+            format!("crate::grpc::answer::Encoded<crate::grpc::pb::{answer}>"),
+        );
+    }
+    servers.compile_fds(services_only(descriptors))?;
     Ok(())
+}
+
+/// The descriptors with every message and enum removed, so the server pass
+/// generates services alone and resolves their types through `extern_path`.
+fn services_only(mut descriptors: FileDescriptorSet) -> FileDescriptorSet {
+    for file in &mut descriptors.file {
+        file.message_type.clear();
+        file.enum_type.clear();
+    }
+    descriptors
 }

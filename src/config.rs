@@ -172,6 +172,15 @@ pub struct Settings {
     )]
     pub max_concurrent_calls: usize,
 
+    /// Encoded answers kept per dataset snapshot, in MiB (0 = answer every call afresh).
+    #[arg(
+        long,
+        env = "TRADEPACT_ANSWER_CACHE_MIB",
+        default_value_t = 64,
+        global = true
+    )]
+    pub answer_cache_mib: usize,
+
     /// Concurrent HTTP/2 streams one connection may open (calls in flight per connection).
     #[arg(
         long,
@@ -481,6 +490,7 @@ impl Settings {
             max_request_bytes: 1024 * 1024,
             call_timeout_ms: 30_000,
             max_concurrent_calls: 1024,
+            answer_cache_mib: 64,
             max_streams_per_connection: 256,
             keepalive_secs: 60,
             grpc_web: false,

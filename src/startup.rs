@@ -21,10 +21,10 @@ use tonic_health::server::{HealthReporter, HealthService};
 
 use crate::config::Settings;
 use crate::grpc::layer::{CallLayer, CallPolicy};
-use crate::grpc::pb::agreement_service_server::AgreementServiceServer;
-use crate::grpc::pb::indicator_service_server::IndicatorServiceServer;
-use crate::grpc::pb::refresh_service_server::RefreshServiceServer;
-use crate::grpc::pb::trade_service_server::TradeServiceServer;
+use crate::grpc::service::agreement_service_server::AgreementServiceServer;
+use crate::grpc::service::indicator_service_server::IndicatorServiceServer;
+use crate::grpc::service::refresh_service_server::RefreshServiceServer;
+use crate::grpc::service::trade_service_server::TradeServiceServer;
 use crate::grpc::{AgreementApi, Api, IndicatorApi, RefreshApi, SERVICE_NAMES, TradeApi, pb};
 use crate::metrics::{self, Metrics};
 use crate::query::ReadModel;
@@ -130,7 +130,10 @@ impl Application {
         }
         let stop_serving = CancellationToken::new();
         let services = Services {
-            api: Api::new(read_model.clone()),
+            api: Api::new(
+                read_model.clone(),
+                self.settings.answer_cache_mib.saturating_mul(1 << 20),
+            ),
             refresh_api,
             health: health_service,
             metrics,

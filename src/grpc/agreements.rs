@@ -4,8 +4,8 @@ use tonic::{Request, Response, Status};
 
 use crate::query::{self, GetAgreement, ListAgreements};
 
-use super::pb::agreement_service_server::AgreementService;
-use super::{Api, convert, enum_field, pb};
+use super::service::agreement_service_server::AgreementService;
+use super::{Api, Encoded, convert, enum_field, pb};
 
 #[derive(Clone)]
 pub struct AgreementApi(pub Api);
@@ -15,37 +15,47 @@ impl AgreementService for AgreementApi {
     async fn get_agreement(
         &self,
         request: Request<pb::GetAgreementRequest>,
-    ) -> Result<Response<pb::Agreement>, Status> {
+    ) -> Result<Response<Encoded<pb::Agreement>>, Status> {
         let request = request.into_inner();
+        let view: pb::AgreementView = enum_field("view", request.view)?;
+        let full = convert::full_view(view, true);
         let query = GetAgreement {
-            id: request.id,
+            id: request.id.clone(),
             as_of: convert::date_parts(request.as_of),
         };
         self.0.answer(
             "GetAgreement",
+            &request,
             |dataset| query::get_agreement(dataset, &query),
-            |view| convert::agreement(&view),
+            |answer| convert::agreement(&answer, full),
         )
     }
 
     async fn list_agreements(
         &self,
         request: Request<pb::ListAgreementsRequest>,
-    ) -> Result<Response<pb::ListAgreementsResponse>, Status> {
+    ) -> Result<Response<Encoded<pb::ListAgreementsResponse>>, Status> {
         let request = request.into_inner();
         let status: pb::AgreementStatus = enum_field("status", request.status)?;
+        let view: pb::AgreementView = enum_field("view", request.view)?;
+        let full = convert::full_view(view, false);
         let query = ListAgreements {
-            party: request.party,
+            party: request.party.clone(),
             status: convert::status_filter(status),
             as_of: convert::date_parts(request.as_of),
             page_size: request.page_size,
-            page_token: request.page_token,
+            page_token: request.page_token.clone(),
         };
         self.0.answer(
             "ListAgreements",
+            &request,
             |dataset| query::list_agreements(dataset, &query),
             |page| pb::ListAgreementsResponse {
-                agreements: page.agreements.iter().map(convert::agreement).collect(),
+                agreements: page
+                    .agreements
+                    .iter()
+                    .map(|answer| convert::agreement(answer, full))
+                    .collect(),
                 next_page_token: page.next_page_token.unwrap_or_default(),
             },
         )
@@ -54,11 +64,12 @@ impl AgreementService for AgreementApi {
     async fn list_negotiation_rounds(
         &self,
         request: Request<pb::ListNegotiationRoundsRequest>,
-    ) -> Result<Response<pb::ListNegotiationRoundsResponse>, Status> {
-        let id = request.into_inner().agreement_id;
+    ) -> Result<Response<Encoded<pb::ListNegotiationRoundsResponse>>, Status> {
+        let request = request.into_inner();
         self.0.answer(
             "ListNegotiationRounds",
-            |dataset| query::negotiation_rounds(dataset, &id),
+            &request,
+            |dataset| query::negotiation_rounds(dataset, &request.agreement_id),
             |rounds| pb::ListNegotiationRoundsResponse {
                 rounds: rounds.iter().map(convert::event).collect(),
             },

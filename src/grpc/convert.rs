@@ -134,7 +134,18 @@ pub fn event(value: &AgreementEvent) -> pb::AgreementEvent {
     }
 }
 
-pub fn agreement(view: &AgreementView) -> pb::Agreement {
+/// Whether an answer carries events and sources: the requested view, or the
+/// method's default for UNSPECIFIED.
+pub fn full_view(requested: pb::AgreementView, default_full: bool) -> bool {
+    match requested {
+        pb::AgreementView::Unspecified => default_full,
+        pb::AgreementView::Basic => false,
+        pb::AgreementView::Full => true,
+    }
+}
+
+/// `full`: with every event and source; otherwise the basic fields only.
+pub fn agreement(view: &AgreementView, full: bool) -> pb::Agreement {
     let agreement = &view.agreement;
     pb::Agreement {
         id: agreement.id.clone(),
@@ -146,8 +157,16 @@ pub fn agreement(view: &AgreementView) -> pb::Agreement {
             .map_or(pb::AgreementStatus::Unspecified, |s| status(s.status))
             .into(),
         status_since: view.status.and_then(|s| date(s.since)),
-        events: agreement.events.iter().map(event).collect(),
-        sources: sources(&agreement.sources),
+        events: if full {
+            agreement.events.iter().map(event).collect()
+        } else {
+            Vec::new()
+        },
+        sources: if full {
+            sources(&agreement.sources)
+        } else {
+            Vec::new()
+        },
         note: agreement.note.clone(),
     }
 }

@@ -4,8 +4,8 @@ use tonic::{Request, Response, Status};
 
 use crate::query::{self, IndicatorQuery};
 
-use super::pb::indicator_service_server::IndicatorService;
-use super::{Api, convert, pb};
+use super::service::indicator_service_server::IndicatorService;
+use super::{Api, Encoded, convert, pb};
 
 #[derive(Clone)]
 pub struct IndicatorApi(pub Api);
@@ -15,17 +15,18 @@ impl IndicatorService for IndicatorApi {
     async fn get_indicator_series(
         &self,
         request: Request<pb::GetIndicatorSeriesRequest>,
-    ) -> Result<Response<pb::GetIndicatorSeriesResponse>, Status> {
+    ) -> Result<Response<Encoded<pb::GetIndicatorSeriesResponse>>, Status> {
         let request = request.into_inner();
         let query = IndicatorQuery {
-            economy: request.economy,
-            indicator: request.indicator,
+            economy: request.economy.clone(),
+            indicator: request.indicator.clone(),
             start_year: request.start_year,
             end_year: request.end_year,
-            vintage: request.vintage,
+            vintage: request.vintage.clone(),
         };
         self.0.answer(
             "GetIndicatorSeries",
+            &request,
             |dataset| query::indicator_series(dataset, &query),
             |answer| pb::GetIndicatorSeriesResponse {
                 name: answer.name,

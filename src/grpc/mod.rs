@@ -4,6 +4,7 @@
 //! answer (or the error, through one exhaustive mapping) into a response.
 
 mod agreements;
+pub mod answer;
 mod convert;
 mod indicators;
 pub mod layer;
@@ -17,6 +18,7 @@ use tonic::{Response, Status};
 
 use crate::domain::Dataset;
 use crate::query::{QueryError, ReadModel};
+use answer::{AnswerCache, Encoded};
 
 pub use agreements::AgreementApi;
 pub use indicators::IndicatorApi;
@@ -31,6 +33,13 @@ pub mod pb {
     /// The encoded descriptor set of every `tradepact.v1` file, for reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("tradepact_descriptor");
+}
+
+/// Generated gRPC servers. Their query methods answer with
+/// [`answer::Encoded`] messages (see `build.rs`); every type comes from [`pb`].
+pub mod service {
+    #![allow(clippy::all, clippy::pedantic, missing_docs)]
+    include!(concat!(env!("OUT_DIR"), "/server/tradepact.v1.rs"));
 }
 
 /// The fully qualified names of the services tradepact itself serves.
@@ -52,27 +61,38 @@ impl From<QueryError> for Status {
     }
 }
 
-/// Shared by every service: where the data come from.
+/// Shared by every service: where the data come from, and the answers
+/// already encoded from them.
 #[derive(Clone)]
 pub struct Api {
     read_model: Arc<ReadModel>,
+    answers: Arc<AnswerCache>,
 }
 
 impl Api {
-    pub fn new(read_model: Arc<ReadModel>) -> Self {
-        Self { read_model }
+    /// `answer_cache_bytes`: the most encoded answers kept per snapshot (0 = none).
+    pub fn new(read_model: Arc<ReadModel>, answer_cache_bytes: usize) -> Self {
+        Self {
+            read_model,
+            answers: Arc::new(AnswerCache::new(answer_cache_bytes)),
+        }
     }
 
-    /// Answers one call from the current snapshot and logs it.
-    fn answer<T, A>(
+    /// Answers one call from the current snapshot and logs it. `request` is
+    /// the question as received: with `method`, the key of the cached answer.
+    fn answer<T: prost::Message, A>(
         &self,
         method: &'static str,
+        request: &impl prost::Message,
         query: impl FnOnce(&Dataset) -> Result<A, QueryError>,
         reply: impl FnOnce(A) -> T,
-    ) -> Result<Response<T>, Status> {
+    ) -> Result<Response<Encoded<T>>, Status> {
         let started = Instant::now();
         let result = match self.read_model.snapshot() {
-            Some(dataset) => query(&dataset).map(reply).map_err(Status::from),
+            Some(dataset) => self
+                .answers
+                .get_or_encode(&dataset, method, request, || query(&dataset).map(reply))
+                .map_err(Status::from),
             None => Err(Status::unavailable(
                 "the dataset is still loading; retry shortly",
             )),

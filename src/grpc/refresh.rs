@@ -19,7 +19,7 @@ use crate::refresh::worker::{RefreshError, Refresher, is_stale};
 use crate::store::StoreError;
 
 use super::pb;
-use super::pb::refresh_service_server::RefreshService;
+use super::service::refresh_service_server::RefreshService;
 
 /// Changes read from the store per query while replaying.
 const REPLAY_CHUNK: usize = 1000;

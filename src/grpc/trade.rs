@@ -4,8 +4,8 @@ use tonic::{Request, Response, Status};
 
 use crate::query::{self, BilateralQuery, ProductQuery, RankQuery};
 
-use super::pb::trade_service_server::TradeService;
-use super::{Api, convert, enum_field, pb};
+use super::service::trade_service_server::TradeService;
+use super::{Api, Encoded, convert, enum_field, pb};
 
 #[derive(Clone)]
 pub struct TradeApi(pub Api);
@@ -15,16 +15,17 @@ impl TradeService for TradeApi {
     async fn get_bilateral_trade(
         &self,
         request: Request<pb::GetBilateralTradeRequest>,
-    ) -> Result<Response<pb::GetBilateralTradeResponse>, Status> {
+    ) -> Result<Response<Encoded<pb::GetBilateralTradeResponse>>, Status> {
         let request = request.into_inner();
         let query = BilateralQuery {
-            reporter: request.reporter,
-            partner: request.partner,
+            reporter: request.reporter.clone(),
+            partner: request.partner.clone(),
             start_year: request.start_year,
             end_year: request.end_year,
         };
         self.0.answer(
             "GetBilateralTrade",
+            &request,
             |dataset| query::bilateral_trade(dataset, &query),
             |trade| pb::GetBilateralTradeResponse {
                 years: trade.years.iter().map(convert::trade_year).collect(),
@@ -36,18 +37,19 @@ impl TradeService for TradeApi {
     async fn rank_partners(
         &self,
         request: Request<pb::RankPartnersRequest>,
-    ) -> Result<Response<pb::RankPartnersResponse>, Status> {
+    ) -> Result<Response<Encoded<pb::RankPartnersResponse>>, Status> {
         let request = request.into_inner();
         let flow: pb::TradeFlow = enum_field("flow", request.flow)?;
         let query = RankQuery {
-            reporter: request.reporter,
+            reporter: request.reporter.clone(),
             year: request.year,
             flow: convert::flow(flow),
             limit: request.limit,
-            partner: request.partner,
+            partner: request.partner.clone(),
         };
         self.0.answer(
             "RankPartners",
+            &request,
             |dataset| query::rank_partners(dataset, &query),
             |ranking| pb::RankPartnersResponse {
                 entries: ranking
@@ -72,12 +74,12 @@ impl TradeService for TradeApi {
     async fn get_product_breakdown(
         &self,
         request: Request<pb::GetProductBreakdownRequest>,
-    ) -> Result<Response<pb::GetProductBreakdownResponse>, Status> {
+    ) -> Result<Response<Encoded<pb::GetProductBreakdownResponse>>, Status> {
         let request = request.into_inner();
         let flow: pb::TradeFlow = enum_field("flow", request.flow)?;
         let query = ProductQuery {
-            reporter: request.reporter,
-            partner: request.partner,
+            reporter: request.reporter.clone(),
+            partner: request.partner.clone(),
             year: request.year,
             flow: convert::flow(flow),
             hs_digits: request.hs_digits,
@@ -85,6 +87,7 @@ impl TradeService for TradeApi {
         };
         self.0.answer(
             "GetProductBreakdown",
+            &request,
             |dataset| query::product_breakdown(dataset, &query),
             |breakdown| pb::GetProductBreakdownResponse {
                 products: breakdown

@@ -292,3 +292,74 @@ async fn before_its_first_event_an_agreement_has_no_status() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_listing_is_basic_unless_the_full_view_is_asked_for() {
+    let mut app = spawn_app().await;
+    let list = |view: pb::AgreementView| pb::ListAgreementsRequest {
+        party: "KOR".into(),
+        view: view as i32,
+        ..Default::default()
+    };
+    let basic = app
+        .agreements
+        .list_agreements(list(pb::AgreementView::Unspecified))
+        .await
+        .expect("basic listing")
+        .into_inner();
+    let full = app
+        .agreements
+        .list_agreements(list(pb::AgreementView::Full))
+        .await
+        .expect("full listing")
+        .into_inner();
+    assert_eq!(ids(&basic.agreements), ids(&full.agreements));
+    assert!(basic.agreements.len() > 10, "Korea has many agreements");
+    for (short, long) in basic.agreements.iter().zip(&full.agreements) {
+        assert!(
+            short.events.is_empty() && short.sources.is_empty(),
+            "{short:?}"
+        );
+        assert!(!long.events.is_empty(), "{} has events in FULL", long.id);
+        let long_without_detail = pb::Agreement {
+            events: Vec::new(),
+            sources: Vec::new(),
+            ..long.clone()
+        };
+        assert_eq!(
+            short, &long_without_detail,
+            "BASIC is FULL minus the detail"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn get_agreement_is_full_unless_the_basic_view_is_asked_for() {
+    let mut app = spawn_app().await;
+    let ask = |view: pb::AgreementView| pb::GetAgreementRequest {
+        id: "kor-khm".into(),
+        view: view as i32,
+        ..Default::default()
+    };
+    let mut answers = Vec::new();
+    for view in [
+        pb::AgreementView::Unspecified,
+        pb::AgreementView::Full,
+        pb::AgreementView::Basic,
+    ] {
+        answers.push(
+            app.agreements
+                .get_agreement(ask(view))
+                .await
+                .expect("kor-khm")
+                .into_inner(),
+        );
+    }
+    assert!(!answers[0].events.is_empty());
+    assert_eq!(answers[0], answers[1], "UNSPECIFIED means FULL");
+    assert!(answers[2].events.is_empty() && answers[2].sources.is_empty());
+    assert_eq!(answers[2].status, answers[0].status);
+    assert_eq!(answers[2].status_since, answers[0].status_since);
+    app.stop().await;
+}

@@ -142,6 +142,7 @@ impl TestApp {
             .get_agreement(pb::GetAgreementRequest {
                 id: id.into(),
                 as_of: as_of.map(|(year, month, day)| pb::Date { year, month, day }),
+                ..Default::default()
             })
             .await
             .map(|response| response.into_inner())

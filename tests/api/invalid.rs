@@ -101,6 +101,19 @@ rejects!(unknown_status_value, InvalidArgument, "status", |app| app
         status: 42,
         ..Default::default()
     })));
+rejects!(unknown_view_in_list, InvalidArgument, "view", |app| app
+    .agreements
+    .list_agreements(list(pb::ListAgreementsRequest {
+        view: 9,
+        ..Default::default()
+    })));
+rejects!(unknown_view_in_get, InvalidArgument, "view", |app| app
+    .agreements
+    .get_agreement(pb::GetAgreementRequest {
+        id: "kor-khm".into(),
+        view: -1,
+        ..Default::default()
+    }));
 rejects!(malformed_party, InvalidArgument, "party", |app| app
     .agreements
     .list_agreements(list(pb::ListAgreementsRequest {

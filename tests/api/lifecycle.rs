@@ -62,6 +62,7 @@ async fn gzip_requests_and_responses_work() {
         .get_agreement(pb::GetAgreementRequest {
             id: "kor-khm".into(),
             as_of: None,
+            ..Default::default()
         })
         .await
         .expect("compressed call")

@@ -25,6 +25,7 @@ fn get(id: &str) -> pb::GetAgreementRequest {
     pb::GetAgreementRequest {
         id: id.into(),
         as_of: None,
+        ..Default::default()
     }
 }
 

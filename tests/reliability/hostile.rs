@@ -135,6 +135,7 @@ fn get(id: &str) -> pb::GetAgreementRequest {
     pb::GetAgreementRequest {
         id: id.into(),
         as_of: None,
+        view: 0,
     }
 }
 
@@ -772,6 +773,7 @@ async fn fuzz_call(
             pb::GetAgreementRequest {
                 id: fuzz.string(),
                 as_of: fuzz.date(),
+                view: fuzz.enum_value(),
             },
             agreements.get_agreement
         ),
@@ -782,6 +784,7 @@ async fn fuzz_call(
                 as_of: fuzz.date(),
                 page_size: fuzz.int(),
                 page_token: fuzz.string(),
+                view: fuzz.enum_value(),
             },
             agreements.list_agreements
         ),
@@ -1041,6 +1044,7 @@ fn garbage_message(rng: &mut StdRng) -> Vec<u8> {
                 }),
                 page_size: 5,
                 page_token: "token".into(),
+                view: 2,
             }
             .encode_to_vec();
             for _ in 0..rng.random_range(1..4) {

@@ -210,6 +210,7 @@ async fn client(addr: String, offset: usize, load: Arc<Load>) {
                     .get_agreement(pb::GetAgreementRequest {
                         id: "kor-khm".into(),
                         as_of: None,
+                        view: 0,
                     })
                     .await
                     .map(|r| judge(r.into_inner(), |a| a.id == "kor-khm")),
@@ -223,6 +224,7 @@ async fn client(addr: String, offset: usize, load: Arc<Load>) {
                         as_of: None,
                         page_size: 0,
                         page_token: String::new(),
+                        view: 0,
                     })
                     .await
                     .map(|r| judge(r.into_inner(), |a| !a.agreements.is_empty())),

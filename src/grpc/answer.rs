@@ -1,0 +1,197 @@
+//! Answers encoded once per dataset snapshot.
+//!
+//! Profiling `GetAgreement` showed most of a call's time in building the
+//! protobuf tree (string clones, allocation) and encoding it, for an answer
+//! that cannot change until the dataset does. So every query method answers
+//! with [`Encoded`] bytes, and [`AnswerCache`] keeps them per snapshot, keyed
+//! by method and the request's own encoding: a repeated question costs a hash
+//! lookup and a reference-count increment. The cache lives and dies with one
+//! snapshot (a new dataset starts an empty one), so it can never serve an
+//! answer from data that are no longer current. It is bounded in bytes; when
+//! full it starts over rather than tracking recency, which keeps lookups
+//! cheap and memory flat.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+
+use arc_swap::ArcSwapOption;
+use bytes::{BufMut, Bytes};
+use prost::Message;
+use prost::encoding::{DecodeContext, WireType, skip_field};
+
+use crate::domain::Dataset;
+
+/// A response message already encoded; the server writes its bytes as they
+/// are. `T` names the message the bytes hold, for the generated signatures.
+pub struct Encoded<T> {
+    bytes: Bytes,
+    message: PhantomData<fn() -> T>,
+}
+
+impl<T> Encoded<T> {
+    fn new(bytes: Bytes) -> Self {
+        Self {
+            bytes,
+            message: PhantomData,
+        }
+    }
+
+    /// Encodes `message` now.
+    pub fn encode(message: &T) -> Self
+    where
+        T: Message,
+    {
+        Self::new(Bytes::from(message.encode_to_vec()))
+    }
+
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
+impl<T> std::fmt::Debug for Encoded<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Encoded({} bytes)", self.bytes.len())
+    }
+}
+
+impl<T> Message for Encoded<T> {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.bytes);
+    }
+
+    /// Never decoded on the server; a client decodes into `T` itself.
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl bytes::Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        skip_field(wire_type, tag, buf, ctx)
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn clear(&mut self) {
+        self.bytes = Bytes::new();
+    }
+}
+
+type Key = (&'static str, Vec<u8>);
+
+/// The answers of one snapshot.
+struct Generation {
+    /// Which snapshot; weak so the cache never keeps an old dataset alive.
+    dataset: Weak<Dataset>,
+    answers: RwLock<HashMap<Key, Bytes>>,
+    bytes: AtomicUsize,
+}
+
+impl Generation {
+    fn new(dataset: &Arc<Dataset>) -> Self {
+        Self {
+            dataset: Arc::downgrade(dataset),
+            answers: RwLock::new(HashMap::new()),
+            bytes: AtomicUsize::new(0),
+        }
+    }
+
+    fn serves(&self, dataset: &Arc<Dataset>) -> bool {
+        std::ptr::eq(self.dataset.as_ptr(), Arc::as_ptr(dataset))
+    }
+}
+
+/// Encoded answers of the current snapshot, bounded by `max_bytes`.
+pub struct AnswerCache {
+    current: ArcSwapOption<Generation>,
+    max_bytes: usize,
+}
+
+impl AnswerCache {
+    /// A cache holding at most `max_bytes` of answers; 0 turns it off.
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            current: ArcSwapOption::empty(),
+            max_bytes,
+        }
+    }
+
+    /// The answer to `request` on `method` from `dataset`: the cached bytes
+    /// when the same question was answered from this snapshot, otherwise
+    /// `answer()` encoded and kept. Errors are never cached.
+    pub fn get_or_encode<T: Message, E>(
+        &self,
+        dataset: &Arc<Dataset>,
+        method: &'static str,
+        request: &impl Message,
+        answer: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Encoded<T>, E> {
+        if self.max_bytes == 0 {
+            return answer().map(|message| Encoded::encode(&message));
+        }
+        let generation = self.generation(dataset);
+        let key = (method, request.encode_to_vec());
+        if let Some(bytes) = read(&generation.answers).get(&key) {
+            return Ok(Encoded::new(bytes.clone()));
+        }
+        let encoded = Encoded::encode(&answer()?);
+        self.keep(&generation, key, encoded.bytes.clone());
+        Ok(encoded)
+    }
+
+    fn generation(&self, dataset: &Arc<Dataset>) -> Arc<Generation> {
+        if let Some(generation) = self.current.load_full()
+            && generation.serves(dataset)
+        {
+            return generation;
+        }
+        // A new snapshot: start over. Two calls racing here each make one;
+        // the last stored wins and the other's answers are simply not kept.
+        let generation = Arc::new(Generation::new(dataset));
+        self.current.store(Some(generation.clone()));
+        generation
+    }
+
+    fn keep(&self, generation: &Generation, key: Key, bytes: Bytes) {
+        let size = bytes.len() + key.1.len() + key.0.len();
+        if size > self.max_bytes {
+            return;
+        }
+        let mut answers = write(&generation.answers);
+        if generation.bytes.load(Ordering::Relaxed) + size > self.max_bytes {
+            answers.clear();
+            generation.bytes.store(0, Ordering::Relaxed);
+        }
+        if answers.insert(key, bytes).is_none() {
+            generation.bytes.fetch_add(size, Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes held for the current snapshot.
+    pub fn held_bytes(&self) -> usize {
+        self.current
+            .load()
+            .as_ref()
+            .map_or(0, |g| g.bytes.load(Ordering::Relaxed))
+    }
+}
+
+/// The lock never guards an invariant a panic could break (entries are
+/// immutable bytes), so a poisoned lock is still safe to use.
+fn read<V>(lock: &RwLock<V>) -> std::sync::RwLockReadGuard<'_, V> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<V>(lock: &RwLock<V>) -> std::sync::RwLockWriteGuard<'_, V> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests;
