@@ -132,6 +132,7 @@ impl Application {
         let services = Services {
             api: Api::new(
                 read_model.clone(),
+                self.store.clone(),
                 self.settings.answer_cache_mib.saturating_mul(1 << 20),
             ),
             refresh_api,

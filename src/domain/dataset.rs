@@ -1,11 +1,12 @@
 //! The whole read model: everything the service answers from, loaded from the
 //! store in one read transaction and replaced whole when the data change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{
-    Agreement, Economy, EconomyCode, Indicator, IndicatorSeries, PartnerFlow, ProductFlow,
-    QuotedProducts, QuotedRank, TradeFigure,
+    Agreement, Economy, EconomyCode, Indicator, IndicatorSeries, PartnerFlow, QuotedProducts,
+    QuotedRank, Source, TradeFigure,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -19,9 +20,12 @@ pub struct Dataset {
     pub quoted_ranks: Vec<QuotedRank>,
     pub quoted_products: Vec<QuotedProducts>,
     pub partner_flows: Vec<PartnerFlow>,
-    pub product_flows: Vec<ProductFlow>,
+    // Product lines are not here: at Comtrade scale they stay in the store
+    // (see `query::products`).
     pub indicators: BTreeMap<String, Indicator>,
     pub indicator_series: Vec<IndicatorSeries>,
+    /// Every stored source by key, for answers read from the store that cite them.
+    pub sources: HashMap<String, Arc<Source>>,
 }
 
 impl Dataset {

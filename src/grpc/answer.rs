@@ -84,6 +84,15 @@ impl<T> Message for Encoded<T> {
 
 type Key = (&'static str, Vec<u8>);
 
+/// A question as asked: the method and the request's own encoding.
+pub struct CacheKey(Key);
+
+impl CacheKey {
+    pub fn new(method: &'static str, request: &impl Message) -> Self {
+        Self((method, request.encode_to_vec()))
+    }
+}
+
 /// The answers of one snapshot.
 struct Generation {
     /// Which snapshot; weak so the cache never keeps an old dataset alive.
@@ -131,17 +140,37 @@ impl AnswerCache {
         request: &impl Message,
         answer: impl FnOnce() -> Result<T, E>,
     ) -> Result<Encoded<T>, E> {
-        if self.max_bytes == 0 {
-            return answer().map(|message| Encoded::encode(&message));
-        }
-        let generation = self.generation(dataset);
-        let key = (method, request.encode_to_vec());
-        if let Some(bytes) = read(&generation.answers).get(&key) {
-            return Ok(Encoded::new(bytes.clone()));
+        let key = CacheKey::new(method, request);
+        if let Some(hit) = self.get(dataset, &key) {
+            return Ok(hit);
         }
         let encoded = Encoded::encode(&answer()?);
-        self.keep(&generation, key, encoded.bytes.clone());
+        self.put(dataset, key, &encoded);
         Ok(encoded)
+    }
+
+    /// The cached answer to `key` from `dataset`, if there is one.
+    pub fn get<T>(&self, dataset: &Arc<Dataset>, key: &CacheKey) -> Option<Encoded<T>> {
+        if self.max_bytes == 0 {
+            return None;
+        }
+        let generation = self.generation(dataset);
+        let hit = read(&generation.answers).get(&key.0).cloned();
+        hit.map(Encoded::new)
+    }
+
+    /// Keeps `answer` as the answer to `key` from `dataset`.
+    pub fn put<T>(&self, dataset: &Arc<Dataset>, key: CacheKey, answer: &Encoded<T>) {
+        if self.max_bytes == 0 {
+            return;
+        }
+        // Only into the generation of the snapshot the answer came from: a
+        // call that outlived a swap must not fill the new snapshot's cache.
+        if let Some(generation) = self.current.load_full()
+            && generation.serves(dataset)
+        {
+            self.keep(&generation, key.0, answer.bytes.clone());
+        }
     }
 
     fn generation(&self, dataset: &Arc<Dataset>) -> Arc<Generation> {

@@ -18,7 +18,8 @@ use tonic::{Response, Status};
 
 use crate::domain::Dataset;
 use crate::query::{QueryError, ReadModel};
-use answer::{AnswerCache, Encoded};
+use crate::store::Store;
+use answer::{AnswerCache, CacheKey, Encoded};
 
 pub use agreements::AgreementApi;
 pub use indicators::IndicatorApi;
@@ -57,6 +58,10 @@ impl From<QueryError> for Status {
                 Status::invalid_argument(format!("{field}: {reason}"))
             }
             QueryError::NotFound(message) => Status::not_found(message),
+            QueryError::Store(detail) => {
+                tracing::error!(%detail, "the store could not answer a query");
+                Status::internal("the store could not answer; the error is logged")
+            }
         }
     }
 }
@@ -67,14 +72,16 @@ impl From<QueryError> for Status {
 pub struct Api {
     read_model: Arc<ReadModel>,
     answers: Arc<AnswerCache>,
+    store: Store,
 }
 
 impl Api {
     /// `answer_cache_bytes`: the most encoded answers kept per snapshot (0 = none).
-    pub fn new(read_model: Arc<ReadModel>, answer_cache_bytes: usize) -> Self {
+    pub fn new(read_model: Arc<ReadModel>, store: Store, answer_cache_bytes: usize) -> Self {
         Self {
             read_model,
             answers: Arc::new(AnswerCache::new(answer_cache_bytes)),
+            store,
         }
     }
 
@@ -93,21 +100,80 @@ impl Api {
                 .answers
                 .get_or_encode(&dataset, method, request, || query(&dataset).map(reply))
                 .map_err(Status::from),
-            None => Err(Status::unavailable(
-                "the dataset is still loading; retry shortly",
-            )),
+            None => Err(still_loading()),
         };
-        let code = result
-            .as_ref()
-            .map_or_else(|status| status.code(), |_| tonic::Code::Ok);
-        tracing::debug!(
-            method,
-            ?code,
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "call"
-        );
+        log_call(method, started, &result);
         result.map(Response::new)
     }
+
+    /// Like [`Api::answer`] for questions answered partly from the store:
+    /// `check` validates against the snapshot first (a bad request costs no
+    /// store access), then a cache miss runs `read` on the blocking pool.
+    async fn answer_from_store<T, Q, A>(
+        &self,
+        method: &'static str,
+        request: &impl prost::Message,
+        check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
+        read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
+        reply: impl FnOnce(A) -> T,
+    ) -> Result<Response<Encoded<T>>, Status>
+    where
+        T: prost::Message,
+        Q: Send + 'static,
+        A: Send + 'static,
+    {
+        let started = Instant::now();
+        let result = self
+            .answer_checked(method, request, check, read, reply)
+            .await;
+        log_call(method, started, &result);
+        result.map(Response::new)
+    }
+
+    async fn answer_checked<T, Q, A>(
+        &self,
+        method: &'static str,
+        request: &impl prost::Message,
+        check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
+        read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
+        reply: impl FnOnce(A) -> T,
+    ) -> Result<Encoded<T>, Status>
+    where
+        T: prost::Message,
+        Q: Send + 'static,
+        A: Send + 'static,
+    {
+        let dataset = self.read_model.snapshot().ok_or_else(still_loading)?;
+        let question = check(&dataset)?;
+        let key = CacheKey::new(method, request);
+        if let Some(hit) = self.answers.get(&dataset, &key) {
+            return Ok(hit);
+        }
+        let store = self.store.clone();
+        let snapshot = Arc::clone(&dataset);
+        let answer = tokio::task::spawn_blocking(move || read(&snapshot, question, &store))
+            .await
+            .map_err(|error| QueryError::Store(format!("the read task failed: {error}")))??;
+        let encoded = Encoded::encode(&reply(answer));
+        self.answers.put(&dataset, key, &encoded);
+        Ok(encoded)
+    }
+}
+
+fn still_loading() -> Status {
+    Status::unavailable("the dataset is still loading; retry shortly")
+}
+
+fn log_call<T>(method: &'static str, started: Instant, result: &Result<T, Status>) {
+    let code = result
+        .as_ref()
+        .map_or_else(|status| status.code(), |_| tonic::Code::Ok);
+    tracing::debug!(
+        method,
+        ?code,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "call"
+    );
 }
 
 /// Decodes an enum field, naming it when the value is not one of the enum's.

@@ -85,24 +85,29 @@ impl TradeService for TradeApi {
             hs_digits: request.hs_digits,
             limit: request.limit,
         };
-        self.0.answer(
-            "GetProductBreakdown",
-            &request,
-            |dataset| query::product_breakdown(dataset, &query),
-            |breakdown| pb::GetProductBreakdownResponse {
-                products: breakdown
-                    .products
-                    .iter()
-                    .map(|line| pb::ProductShare {
-                        hs_code: line.hs_code.clone(),
-                        description: line.description.clone(),
-                        value_usd: line.value_usd,
-                        share_pct: line.share_pct,
-                    })
-                    .collect(),
-                sources: convert::sources(&breakdown.sources),
-                quoted: breakdown.quoted,
-            },
-        )
+        self.0
+            .answer_from_store(
+                "GetProductBreakdown",
+                &request,
+                |dataset| query::check_product_query(dataset, &query),
+                |dataset, question, store| {
+                    store.read_products(|lines| query::product_breakdown(dataset, &question, lines))
+                },
+                |breakdown| pb::GetProductBreakdownResponse {
+                    products: breakdown
+                        .products
+                        .iter()
+                        .map(|line| pb::ProductShare {
+                            hs_code: line.hs_code.clone(),
+                            description: line.description.clone(),
+                            value_usd: line.value_usd,
+                            share_pct: line.share_pct,
+                        })
+                        .collect(),
+                    sources: convert::sources(&breakdown.sources),
+                    quoted: breakdown.quoted,
+                },
+            )
+            .await
     }
 }

@@ -10,6 +10,7 @@ mod agreements;
 mod indicators;
 mod input;
 pub(crate) mod paging;
+mod products;
 mod trade;
 
 use std::sync::Arc;
@@ -22,9 +23,13 @@ pub use agreements::{
 };
 pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
 pub use input::{is_valid_agreement_id, is_valid_indicator_code};
+pub use products::{
+    CheckedProductQuery, LevelSummary, ProductBreakdown, ProductKey, ProductLine, ProductLines,
+    ProductQuery, StoredLine, check_product_query, product_breakdown,
+};
 pub use trade::{
-    BilateralQuery, BilateralTrade, ProductBreakdown, ProductLine, ProductQuery, RankEntry,
-    RankQuery, Ranking, TradeYear, bilateral_trade, product_breakdown, rank_partners,
+    BilateralQuery, BilateralTrade, RankEntry, RankQuery, Ranking, TradeYear, bilateral_trade,
+    rank_partners,
 };
 
 use crate::domain::Dataset;
@@ -38,6 +43,10 @@ pub enum QueryError {
     /// The request is well formed but names something the store does not hold.
     #[error("{0}")]
     NotFound(String),
+    /// The store could not answer (I/O, a damaged row). The message is for
+    /// the log, not the client.
+    #[error("store: {0}")]
+    Store(String),
 }
 
 impl QueryError {

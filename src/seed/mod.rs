@@ -111,9 +111,9 @@ impl Builder {
             quoted_ranks,
             quoted_products,
             partner_flows: Vec::new(),
-            product_flows: Vec::new(),
             indicators,
             indicator_series,
+            sources: self.sources,
         })
     }
 

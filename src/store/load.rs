@@ -9,8 +9,8 @@ use rusqlite::{Connection, Row, Transaction};
 
 use crate::domain::{
     Agreement, AgreementEvent, AlternativeDate, Dataset, Economy, EconomyCode, EventKind,
-    Indicator, IndicatorSeries, MeetingFormat, PartialDate, PartnerFlow, ProductFlow,
-    QuotedProducts, QuotedRank, Source, TradeFigure, TradeFlow,
+    Indicator, IndicatorSeries, MeetingFormat, PartialDate, PartnerFlow, QuotedProducts,
+    QuotedRank, Source, TradeFigure, TradeFlow,
 };
 
 use super::StoreError;
@@ -60,9 +60,9 @@ fn read_all(connection: &mut Connection) -> Read<Dataset> {
         quoted_ranks: quoted_ranks(&tx, &lookup)?,
         quoted_products: quoted_products(&tx, &lookup)?,
         partner_flows: partner_flows(&tx, &lookup)?,
-        product_flows: product_flows(&tx, &lookup)?,
         indicators: indicators(&tx)?,
         indicator_series: indicator_series(&tx, &lookup)?,
+        sources: sources.clone(),
     };
     tx.finish()?;
     Ok(dataset)
@@ -335,26 +335,6 @@ fn partner_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<Pa
                 value_usd: row.get(4)?,
                 source: lookup.one(&row.get::<_, String>(5)?)?,
                 origin: row.get(6)?,
-            })
-        },
-    )
-}
-
-fn product_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<ProductFlow>> {
-    collect(
-        tx,
-        "SELECT reporter, partner, year, flow, hs_code, description, value_usd, source, origin FROM product_flows",
-        |row| {
-            Ok(ProductFlow {
-                reporter: code(&row.get::<_, String>(0)?)?,
-                partner: code(&row.get::<_, String>(1)?)?,
-                year: row.get(2)?,
-                flow: flow(&row.get::<_, String>(3)?)?,
-                hs_code: row.get(4)?,
-                description: row.get(5)?,
-                value_usd: row.get(6)?,
-                source: lookup.one(&row.get::<_, String>(7)?)?,
-                origin: row.get(8)?,
             })
         },
     )

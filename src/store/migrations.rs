@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_refresh.sql"),
     include_str!("migrations/0003_forget_keys_in_validators.sql"),
+    include_str!("migrations/0004_product_levels.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -8,6 +8,7 @@
 
 mod load;
 mod migrations;
+mod products;
 mod refresh;
 mod rows;
 mod stats;
@@ -70,6 +71,7 @@ pub enum SeedOutcome {
 pub struct Store {
     path: Arc<PathBuf>,
     writer: Arc<Mutex<Connection>>,
+    readers: Arc<products::ReaderPool>,
 }
 
 impl Store {
@@ -83,6 +85,7 @@ impl Store {
             Ok(Self {
                 path: Arc::new(path),
                 writer: Arc::new(Mutex::new(writer)),
+                readers: Arc::default(),
             })
         })
         .await?

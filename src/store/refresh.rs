@@ -371,6 +371,7 @@ impl Swap<'_> {
         let before = stored_figures(&tx, self.source)?;
         self.delete_previous(&tx)?;
         self.insert(&tx, batch)?;
+        super::products::rebuild_levels(&tx, self.source)?;
         let after = batch_figures(batch);
         let mut changes = figure_changes(&before, &after);
         changes.extend(status_changes.iter().map(status_change));

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::domain::{Economy, PartnerFlow, ProductFlow, QuotedRank};
+use crate::domain::{Economy, PartnerFlow, QuotedRank};
 
 fn code(text: &str) -> EconomyCode {
     EconomyCode::parse(text).expect("valid code")
@@ -49,25 +49,6 @@ fn dataset() -> Dataset {
             partner: code(partner),
             year: 2022,
             flow,
-            value_usd: value,
-            source: stats.clone(),
-            origin: "comtrade".into(),
-        });
-    }
-    let products = [
-        ("870421", 30.0),
-        ("870422", 10.0),
-        ("220210", 25.0),
-        ("6109", 0.0),
-    ];
-    for (hs, value) in products {
-        dataset.product_flows.push(ProductFlow {
-            reporter: code("KOR"),
-            partner: code("KHM"),
-            year: 2022,
-            flow: TradeFlow::Export,
-            hs_code: hs.into(),
-            description: format!("product {hs}"),
             value_usd: value,
             source: stats.clone(),
             origin: "comtrade".into(),
@@ -152,43 +133,6 @@ fn quoted_ranks_answer_where_nothing_can_be_computed() {
     assert!(ranking.quoted);
     assert_eq!(ranking.entries[0].rank, Some(58));
     assert_eq!(ranking.sources[0].key, "kita");
-}
-
-fn products(digits: i32, limit: i32) -> ProductQuery {
-    ProductQuery {
-        reporter: "KOR".into(),
-        partner: "KHM".into(),
-        year: 2022,
-        flow: Some(TradeFlow::Export),
-        hs_digits: digits,
-        limit,
-    }
-}
-
-#[test]
-fn products_sum_up_to_the_requested_hs_level() {
-    let breakdown = product_breakdown(&dataset(), &products(4, 0)).expect("computed");
-    assert!(!breakdown.quoted);
-    let lines: Vec<_> = breakdown
-        .products
-        .iter()
-        .map(|p| (p.hs_code.as_str(), p.value_usd))
-        .collect();
-    assert_eq!(
-        lines,
-        [("8704", Some(40.0)), ("2202", Some(25.0))],
-        "zero rows dropped"
-    );
-    let shares: f64 = breakdown.products.iter().filter_map(|p| p.share_pct).sum();
-    assert!((shares - 100.0).abs() < 1e-9);
-}
-
-#[test]
-fn products_at_hs6_keep_their_descriptions_and_limit() {
-    let breakdown = product_breakdown(&dataset(), &products(6, 1)).expect("computed");
-    assert_eq!(breakdown.products.len(), 1);
-    assert_eq!(breakdown.products[0].hs_code, "870421");
-    assert_eq!(breakdown.products[0].description, "product 870421");
 }
 
 #[test]

@@ -1,0 +1,227 @@
+//! Product lines read per question: the one part of the data kept out of the
+//! snapshot, because at Comtrade scale it is millions of HS6 rows. Each
+//! question is a few indexed reads inside one read transaction on a pooled
+//! read-only connection: `product_levels` says which origins and levels are
+//! stored (with their totals), `product_flows_top` walks one level's lines
+//! largest first (migration 0004).
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, Transaction, params};
+
+use crate::query::{LevelSummary, ProductKey, ProductLines, QueryError, StoredLine};
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// Runs `read` with product lines read from one consistent snapshot of
+    /// the database. Blocking: call it from the blocking pool.
+    pub fn read_products<T>(
+        &self,
+        read: impl FnOnce(&dyn ProductLines) -> Result<T, QueryError>,
+    ) -> Result<T, QueryError> {
+        let mut connection = self.take_reader().map_err(store_failure)?;
+        let result = (|| {
+            let tx = connection.transaction().map_err(sql_failure)?;
+            let answer = read(&SqlLines(&tx))?;
+            tx.finish().map_err(sql_failure)?;
+            Ok(answer)
+        })();
+        self.return_reader(connection);
+        result
+    }
+}
+
+struct SqlLines<'a>(&'a Transaction<'a>);
+
+fn sql_failure(error: rusqlite::Error) -> QueryError {
+    QueryError::Store(error.to_string())
+}
+
+fn store_failure(error: StoreError) -> QueryError {
+    QueryError::Store(error.to_string())
+}
+
+fn key_params(key: &ProductKey) -> (&str, &str, i32, &'static str) {
+    (
+        key.reporter.as_str(),
+        key.partner.as_str(),
+        key.year,
+        key.flow.as_str(),
+    )
+}
+
+impl ProductLines for SqlLines<'_> {
+    fn levels(&self, key: &ProductKey) -> Result<Vec<LevelSummary>, QueryError> {
+        let (reporter, partner, year, flow) = key_params(key);
+        let mut statement = self
+            .0
+            .prepare_cached(
+                "SELECT origin, digits, lines, total_usd, sources FROM product_levels
+                 WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4",
+            )
+            .map_err(sql_failure)?;
+        let rows = statement
+            .query_map(params![reporter, partner, year, flow], |row| {
+                let sources: String = row.get(4)?;
+                Ok(LevelSummary {
+                    origin: row.get(0)?,
+                    digits: row.get::<_, i64>(1)? as usize,
+                    lines: row.get::<_, i64>(2)? as u64,
+                    total_usd: row.get(3)?,
+                    source_keys: sources.split_whitespace().map(str::to_owned).collect(),
+                })
+            })
+            .map_err(sql_failure)?;
+        rows.collect::<Result<_, _>>().map_err(sql_failure)
+    }
+
+    fn top(
+        &self,
+        key: &ProductKey,
+        origin: &str,
+        digits: usize,
+        from_digits: usize,
+        limit: usize,
+    ) -> Result<Vec<StoredLine>, QueryError> {
+        let (reporter, partner, year, flow) = key_params(key);
+        // The stored level itself: an index range, `limit` entries long.
+        const STORED: &str = "SELECT hs_code, description, value_usd FROM product_flows
+             WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4 AND origin = ?5
+               AND length(hs_code) = ?6 AND value_usd > 0
+             ORDER BY value_usd DESC, hs_code LIMIT ?7";
+        // A coarser level: the finer lines summed per prefix.
+        const SUMMED: &str = "SELECT substr(hs_code, 1, ?8) AS code, '', sum(value_usd) AS total
+             FROM product_flows
+             WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4 AND origin = ?5
+               AND length(hs_code) = ?6
+             GROUP BY code HAVING total > 0
+             ORDER BY total DESC, code LIMIT ?7";
+        let limit = limit as i64;
+        let from = from_digits as i64;
+        let mut statement = self
+            .0
+            .prepare_cached(if digits == from_digits {
+                STORED
+            } else {
+                SUMMED
+            })
+            .map_err(sql_failure)?;
+        let line = |row: &rusqlite::Row<'_>| {
+            Ok(StoredLine {
+                hs_code: row.get(0)?,
+                description: row.get(1)?,
+                value_usd: row.get(2)?,
+            })
+        };
+        let rows = if digits == from_digits {
+            statement.query_map(
+                params![reporter, partner, year, flow, origin, from, limit],
+                line,
+            )
+        } else {
+            statement.query_map(
+                params![
+                    reporter,
+                    partner,
+                    year,
+                    flow,
+                    origin,
+                    from,
+                    limit,
+                    digits as i64
+                ],
+                line,
+            )
+        }
+        .map_err(sql_failure)?;
+        rows.collect::<Result<_, _>>().map_err(sql_failure)
+    }
+
+    fn descriptions(
+        &self,
+        key: &ProductKey,
+        origin: &str,
+        codes: &[&str],
+    ) -> Result<HashMap<String, String>, QueryError> {
+        let (reporter, partner, year, flow) = key_params(key);
+        let mut statement = self
+            .0
+            .prepare_cached(
+                "SELECT description FROM product_flows
+                 WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4
+                   AND hs_code = ?5 AND origin = ?6",
+            )
+            .map_err(sql_failure)?;
+        let mut found = HashMap::new();
+        for code in codes {
+            let description: Option<String> = statement
+                .query_row(
+                    params![reporter, partner, year, flow, code, origin],
+                    |row| row.get(0),
+                )
+                .map(Some)
+                .or_else(|error| match error {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    other => Err(other),
+                })
+                .map_err(sql_failure)?;
+            if let Some(description) = description.filter(|d| !d.is_empty()) {
+                found.insert((*code).to_owned(), description);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Recomputes `product_levels` for `origin` from its product rows; run in the
+/// transaction that swaps them, so the summary never disagrees with the lines.
+pub(crate) fn rebuild_levels(tx: &Transaction<'_>, origin: &str) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM product_levels WHERE origin = ?1", [origin])?;
+    tx.execute(
+        "INSERT INTO product_levels
+         SELECT reporter, partner, year, flow, origin, length(hs_code), count(*), sum(value_usd),
+                replace(group_concat(DISTINCT source), ',', ' ')
+         FROM product_flows WHERE origin = ?1
+         GROUP BY reporter, partner, year, flow, origin, length(hs_code)",
+        [origin],
+    )?;
+    Ok(())
+}
+
+/// Read-only connections kept for product questions, so a question does not
+/// pay for opening one.
+#[derive(Default)]
+pub(crate) struct ReaderPool {
+    idle: std::sync::Mutex<Vec<Connection>>,
+}
+
+/// At most this many idle connections are kept; more run at once only under
+/// a burst, and are closed after it.
+const MAX_IDLE_READERS: usize = 8;
+
+impl Store {
+    fn take_reader(&self) -> Result<Connection, StoreError> {
+        let pooled = self
+            .readers
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match pooled {
+            Some(connection) => Ok(connection),
+            None => super::open_reader(&self.path),
+        }
+    }
+
+    fn return_reader(&self, connection: Connection) {
+        let mut idle = self
+            .readers
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
+    }
+}
