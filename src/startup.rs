@@ -169,6 +169,13 @@ impl Application {
             );
         }
         set_health(&health, ServingStatus::Serving).await;
+        if self.store.pages_unchecked() {
+            tokio::spawn(check_pages_later(
+                self.store.clone(),
+                health.clone(),
+                stopping.clone(),
+            ));
+        }
         if self.settings.refresh.enabled {
             let started = Schedule::start(Arc::clone(&refresher))
                 .await
@@ -345,6 +352,23 @@ async fn load_dataset(store: &Store, read_model: &ReadModel) -> anyhow::Result<(
     );
     read_model.replace(dataset);
     Ok(())
+}
+
+/// The page check of a database too big to check before serving: a damaged
+/// file found now turns the service NOT_SERVING, so probes take it out.
+async fn check_pages_later(store: Store, health: HealthReporter, stop: CancellationToken) {
+    let started = std::time::Instant::now();
+    match store.check_pages(stop.clone()).await {
+        Ok(()) => tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "database pages checked"
+        ),
+        Err(_) if stop.is_cancelled() => {}
+        Err(error) => {
+            tracing::error!(%error, "the database is damaged; reporting NOT_SERVING");
+            set_health(&health, ServingStatus::NotServing).await;
+        }
+    }
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

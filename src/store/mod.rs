@@ -14,6 +14,7 @@ mod rows;
 mod stats;
 mod write;
 
+pub use products::rebuild_levels as rebuild_product_levels;
 pub use refresh::{BatchSwap, SourceState, UrlValidators};
 pub use stats::StoreStats;
 
@@ -72,7 +73,15 @@ pub struct Store {
     path: Arc<PathBuf>,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<products::ReaderPool>,
+    /// False when the file was too big to page-check before start.
+    pages_checked: bool,
 }
+
+/// Databases up to this size are page-checked (`PRAGMA quick_check`) before
+/// anything is served; bigger ones after start, in the background, since the
+/// check reads every page (seconds for a Comtrade-scale store) and start-up
+/// must stay well under a second.
+const CHECK_BEFORE_START_MAX_BYTES: u64 = 256 << 20;
 
 impl Store {
     /// Opens (creating if absent) the database at `path` and brings its schema
@@ -80,12 +89,13 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || {
-            let mut writer = open_writer(&path)?;
+            let (mut writer, pages_checked) = open_writer(&path)?;
             migrations::run(&mut writer, &path)?;
             Ok(Self {
                 path: Arc::new(path),
                 writer: Arc::new(Mutex::new(writer)),
                 readers: Arc::default(),
+                pages_checked,
             })
         })
         .await?
@@ -93,6 +103,31 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// True when the database was too big to page-check at open; run
+    /// [`Store::check_pages`] once serving.
+    pub fn pages_unchecked(&self) -> bool {
+        !self.pages_checked
+    }
+
+    /// `PRAGMA quick_check` on a read connection, alongside everything else
+    /// (WAL); abandoned when `stop` is cancelled.
+    pub async fn check_pages(
+        &self,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> Result<(), StoreError> {
+        let path = self.path.to_path_buf();
+        let reader = tokio::task::spawn_blocking(move || open_reader(&path)).await??;
+        let interrupt = reader.get_interrupt_handle();
+        let interrupter = tokio::spawn(async move {
+            stop.cancelled().await;
+            interrupt.interrupt();
+        });
+        let path = self.path.to_path_buf();
+        let checked = tokio::task::spawn_blocking(move || check_pages(&reader, &path)).await;
+        interrupter.abort();
+        checked?
     }
 
     /// Writes `seed` unless the database already holds exactly it.
@@ -147,7 +182,8 @@ impl Store {
 /// Opens the database for writing. Everything that could refuse the file
 /// (read-only, damaged, from a newer version) is checked before anything is
 /// written to it: refusing must leave the file exactly as it was.
-fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+/// Also says whether the pages were checked (see [`CHECK_BEFORE_START_MAX_BYTES`]).
+fn open_writer(path: &Path) -> Result<(Connection, bool), StoreError> {
     let error = |action| {
         let path = path.to_path_buf();
         move |source| StoreError::Sqlite {
@@ -170,7 +206,11 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
         });
     }
     migrations::check_version(&connection, path)?;
-    check_pages(&connection, path)?;
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let pages_checked = size <= CHECK_BEFORE_START_MAX_BYTES;
+    if pages_checked {
+        check_pages(&connection, path)?;
+    }
     connection
         .execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -178,7 +218,7 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
              PRAGMA foreign_keys = ON;",
         )
         .map_err(error("configure"))?;
-    Ok(connection)
+    Ok((connection, pages_checked))
 }
 
 /// `PRAGMA quick_check`: every page well formed. A damaged file is refused

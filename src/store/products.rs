@@ -176,7 +176,7 @@ impl ProductLines for SqlLines<'_> {
 
 /// Recomputes `product_levels` for `origin` from its product rows; run in the
 /// transaction that swaps them, so the summary never disagrees with the lines.
-pub(crate) fn rebuild_levels(tx: &Transaction<'_>, origin: &str) -> rusqlite::Result<()> {
+pub fn rebuild_levels(tx: &Transaction<'_>, origin: &str) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM product_levels WHERE origin = ?1", [origin])?;
     tx.execute(
         "INSERT INTO product_levels
