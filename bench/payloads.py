@@ -58,6 +58,21 @@ CALLS = {
         "/tradepact.v1.TradeService/GetProductBreakdown",
         string(1, "KOR") + string(2, "KHM") + number(3, 2019) + number(4, 1),
     ),
+    # On the large store (examples/large_store.rs): Korea's top 10 export
+    # destinations among 230, and its top 20 HS6 exports to China among 5,000.
+    "rank_partners_large": (
+        "/tradepact.v1.TradeService/RankPartners",
+        string(1, "KOR") + number(2, 2024) + number(3, 1),
+    ),
+    "product_breakdown_large": (
+        "/tradepact.v1.TradeService/GetProductBreakdown",
+        string(1, "KOR")
+        + string(2, "CHN")
+        + number(3, 2024)
+        + number(4, 1)
+        + number(5, 6)
+        + number(6, 20),
+    ),
 }
 
 if __name__ == "__main__":
