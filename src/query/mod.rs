@@ -24,7 +24,7 @@ pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_
 pub use input::{is_valid_agreement_id, is_valid_indicator_code};
 pub use trade::{
     BilateralQuery, BilateralTrade, ProductBreakdown, ProductLine, ProductQuery, RankEntry,
-    RankQuery, Ranking, TradeYear, bilateral_trade, product_breakdown, rank_partners,
+    RankQuery, Ranking, TradeYear, bilateral_trade, growth_pct, product_breakdown, rank_partners,
 };
 
 use crate::domain::Dataset;
