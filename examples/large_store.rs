@@ -98,9 +98,8 @@ const FIRST_PARTNERS: &[&str] = &["CHN", "USA", "VNM", "JPN", "KHM"];
 
 /// `count` single economies (not groups) other than the reporter.
 fn partners(connection: &Connection, count: usize) -> anyhow::Result<Vec<String>> {
-    let mut statement = connection.prepare(
-        "SELECT code FROM economies WHERE members = '' AND code != ?1 ORDER BY code",
-    )?;
+    let mut statement = connection
+        .prepare("SELECT code FROM economies WHERE members = '' AND code != ?1 ORDER BY code")?;
     let all = statement
         .query_map(params![REPORTER], |row| row.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
@@ -109,7 +108,11 @@ fn partners(connection: &Connection, count: usize) -> anyhow::Result<Vec<String>
         .map(|code| (*code).to_owned())
         .filter(|code| all.contains(code))
         .collect();
-    chosen.extend(all.into_iter().filter(|code| !chosen.contains(code)));
+    let rest: Vec<String> = all
+        .into_iter()
+        .filter(|code| !chosen.contains(code))
+        .collect();
+    chosen.extend(rest);
     chosen.truncate(count);
     Ok(chosen)
 }

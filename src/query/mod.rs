@@ -29,7 +29,7 @@ pub use products::{
 };
 pub use trade::{
     BilateralQuery, BilateralTrade, RankEntry, RankQuery, Ranking, TradeYear, bilateral_trade,
-    rank_partners,
+    growth_pct, rank_partners,
 };
 
 use crate::domain::Dataset;
