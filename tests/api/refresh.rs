@@ -1623,3 +1623,86 @@ async fn comtrade_records_of_another_year_fail_the_run() {
     assert_eq!(served(&app).await, before);
     app.stop().await;
 }
+
+/// Comtrade HS4 lines for the HS2 fixture's chapters: each chapter split into
+/// two headings, 60% and 40% of its value.
+fn comtrade_hs4_from_hs2() -> Vec<u8> {
+    let chapters = upstream::records_of(&upstream::json_value(&upstream::comtrade_hs2_2022()));
+    let mut headings = Vec::new();
+    for chapter in chapters {
+        let code = chapter["cmdCode"].as_str().expect("a code").to_owned();
+        let value = chapter["primaryValue"].as_f64().expect("a value");
+        for (suffix, part) in [("01", 0.6), ("02", 0.4)] {
+            let mut heading = chapter.clone();
+            heading["cmdCode"] = format!("{code}{suffix}").into();
+            heading["cmdDesc"] = format!("heading {code}{suffix}").into();
+            heading["aggrLevel"] = 4.into();
+            heading["primaryValue"] = (value * part).into();
+            heading["fobvalue"] = (value * part).into();
+            headings.push(heading);
+        }
+    }
+    upstream::comtrade_envelope(headings)
+}
+
+#[tokio::test]
+async fn product_lines_are_summed_from_the_finest_level_and_read_largest_first() {
+    let upstream = Upstream::start().await;
+    upstream.mount_comtrade().await;
+    Mock::given(method("GET"))
+        .and(path(COMTRADE_PREVIEW))
+        .and(query_param("period", "2022"))
+        .and(query_param("cmdCode", "AG4"))
+        .and(query_param("partnerCode", "116"))
+        .respond_with(json(comtrade_hs4_from_hs2()))
+        .with_priority(1)
+        .mount(&upstream.server)
+        .await;
+    let app = app(&upstream).await;
+    assert_run(&trigger(&app, "comtrade").await, RunState::Succeeded, &[]);
+
+    // HS2 summed from the HS4 lines: the chapters' values again, with the
+    // chapters' own descriptions.
+    let chapters = products(&app, 2022, 2).await.expect("chapters");
+    let codes: Vec<&str> = chapters
+        .products
+        .iter()
+        .map(|p| p.hs_code.as_str())
+        .collect();
+    assert_eq!(codes, ["87", "84", "85", "39", "22", "61", "62", "64"]);
+    assert_close(chapters.products[0].value_usd, 180.0 * MILLION, CENT);
+    assert!(chapters.products[0].description.starts_with("Vehicles"));
+
+    // HS4 is the stored level: largest first, limited, shares of its total.
+    let headings = products(&app, 2022, 4).await.expect("headings");
+    assert_eq!(headings.products.len(), 16);
+    let values: Vec<f64> = headings
+        .products
+        .iter()
+        .filter_map(|p| p.value_usd)
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    assert_eq!(headings.products[0].hs_code, "8701");
+    assert_eq!(headings.products[0].description, "heading 8701");
+    assert_close(headings.products[0].share_pct, 108.0 / 415.0 * 100.0, 1e-9);
+    let top_two = app
+        .trade
+        .clone()
+        .get_product_breakdown(pb::GetProductBreakdownRequest {
+            reporter: "KOR".into(),
+            partner: "KHM".into(),
+            year: 2022,
+            flow: TradeFlow::Export.into(),
+            hs_digits: 4,
+            limit: 2,
+        })
+        .await
+        .expect("top two")
+        .into_inner();
+    assert_eq!(top_two.products, headings.products[..2]);
+
+    // HS6 is finer than anything stored: no lines, and not an error.
+    let finer = products(&app, 2022, 6).await.expect("answers");
+    assert!(finer.products.is_empty() && !finer.quoted);
+    app.stop().await;
+}
