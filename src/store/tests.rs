@@ -121,3 +121,17 @@ fn every_migration_applies_to_an_empty_database() {
         .expect("reads");
     assert_eq!(version, migrations::LATEST);
 }
+
+#[tokio::test]
+async fn a_small_database_is_page_checked_at_open_and_can_be_checked_again() {
+    let (_dir, store) = open_temp().await;
+    assert!(
+        !store.pages_unchecked(),
+        "checked before anything is served"
+    );
+    store.apply_seed(small()).await.expect("applies");
+    store
+        .check_pages(tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("a healthy file passes");
+}
