@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Agreement, Economy, EconomyCode, Indicator, IndicatorSeries, PartnerFlow, ProductFlow,
+    Agreement, Economy, EconomyCode, Indicator, IndicatorSeries, PartnerFlow, ProductFlows,
     QuotedProducts, QuotedRank, TradeFigure,
 };
 
@@ -19,7 +19,7 @@ pub struct Dataset {
     pub quoted_ranks: Vec<QuotedRank>,
     pub quoted_products: Vec<QuotedProducts>,
     pub partner_flows: Vec<PartnerFlow>,
-    pub product_flows: Vec<ProductFlow>,
+    pub product_flows: ProductFlows,
     pub indicators: BTreeMap<String, Indicator>,
     pub indicator_series: Vec<IndicatorSeries>,
 }

@@ -465,12 +465,9 @@ pub fn product_breakdown(
 
     let rows: Vec<_> = dataset
         .product_flows
-        .iter()
-        .filter(|r| {
-            r.reporter == reporter && r.partner == partner && r.year == year && r.flow == flow
-        })
+        .of(&reporter, &partner, year, flow)
         .collect();
-    if let Some(origin) = fullest_origin(rows.iter().map(|r| r.origin.as_str())) {
+    if let Some(origin) = fullest_origin(rows.iter().map(|r| r.origin)) {
         let rows: Vec<_> = rows.into_iter().filter(|r| r.origin == origin).collect();
         return Ok(computed_products(&rows, digits, limit));
     }
@@ -510,7 +507,7 @@ pub fn product_breakdown(
 /// Sums rows to `digits`-long HS codes, using the finest level present so a
 /// chapter is never counted twice through its headings.
 fn computed_products(
-    rows: &[&crate::domain::ProductFlow],
+    rows: &[crate::domain::ProductFlowRef<'_>],
     digits: usize,
     limit: usize,
 ) -> ProductBreakdown {
@@ -524,7 +521,7 @@ fn computed_products(
     let mut sources: Vec<Arc<Source>> = Vec::new();
     for row in rows {
         if row.hs_code.len() == digits && !row.description.is_empty() {
-            totals.entry(row.hs_code.clone()).or_default().1 = row.description.clone();
+            totals.entry(row.hs_code.to_owned()).or_default().1 = row.description.to_owned();
         }
         if row.hs_code.len() != level {
             continue;
@@ -534,7 +531,7 @@ fn computed_products(
             .or_default()
             .0 += row.value_usd;
         if !sources.iter().any(|s| s.key == row.source.key) {
-            sources.push(row.source.clone());
+            sources.push(Arc::clone(row.source));
         }
     }
     let grand_total: f64 = totals.values().map(|(value, _)| value).sum();

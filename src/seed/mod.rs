@@ -111,7 +111,7 @@ impl Builder {
             quoted_ranks,
             quoted_products,
             partner_flows: Vec::new(),
-            product_flows: Vec::new(),
+            product_flows: Default::default(),
             indicators,
             indicator_series,
         })

@@ -9,8 +9,8 @@ use rusqlite::{Connection, Row, Transaction};
 
 use crate::domain::{
     Agreement, AgreementEvent, AlternativeDate, Dataset, Economy, EconomyCode, EventKind,
-    Indicator, IndicatorSeries, MeetingFormat, PartialDate, PartnerFlow, ProductFlow,
-    QuotedProducts, QuotedRank, Source, TradeFigure, TradeFlow,
+    Indicator, IndicatorSeries, MeetingFormat, PartialDate, PartnerFlow, ProductFlows,
+    ProductGroup, QuotedProducts, QuotedRank, Source, TradeFigure, TradeFlow,
 };
 
 use super::StoreError;
@@ -340,24 +340,49 @@ fn partner_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<Pa
     )
 }
 
-fn product_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<Vec<ProductFlow>> {
-    collect(
-        tx,
+/// Product lines into the compact table. A Comtrade HS6 refresh stores about
+/// a million, so rows are read without allocating: text is borrowed from
+/// SQLite and interned by the table, and the economy codes are parsed once
+/// per group (rows of one group arrive together in rowid order).
+fn product_flows(tx: &Transaction<'_>, lookup: &SourceLookup<'_>) -> Read<ProductFlows> {
+    let mut statement = tx.prepare(
         "SELECT reporter, partner, year, flow, hs_code, description, value_usd, source, origin FROM product_flows",
-        |row| {
-            Ok(ProductFlow {
-                reporter: code(&row.get::<_, String>(0)?)?,
-                partner: code(&row.get::<_, String>(1)?)?,
-                year: row.get(2)?,
-                flow: flow(&row.get::<_, String>(3)?)?,
-                hs_code: row.get(4)?,
-                description: row.get(5)?,
-                value_usd: row.get(6)?,
-                source: lookup.one(&row.get::<_, String>(7)?)?,
-                origin: row.get(8)?,
-            })
-        },
-    )
+    )?;
+    let mut rows = statement.query([])?;
+    let mut table = ProductFlows::default();
+    let mut group: Option<ProductGroup> = None;
+    let mut source: Option<Arc<Source>> = None;
+    while let Some(row) = rows.next()? {
+        let text = |index: usize| -> Read<&str> {
+            row.get_ref(index)?
+                .as_str()
+                .map_err(|e| corrupt(format!("product_flows column {index}: {e}")))
+        };
+        let (reporter, partner, year, flow_text) = (text(0)?, text(1)?, row.get(2)?, text(3)?);
+        let same_group = group.as_ref().is_some_and(|g| {
+            g.year == year
+                && g.reporter.as_str() == reporter
+                && g.partner.as_str() == partner
+                && g.flow.as_str() == flow_text
+        });
+        if !same_group {
+            group = Some(ProductGroup {
+                reporter: code(reporter)?,
+                partner: code(partner)?,
+                year,
+                flow: flow(flow_text)?,
+            });
+        }
+        let source_key = text(7)?;
+        if source.as_ref().is_none_or(|s| s.key != source_key) {
+            source = Some(lookup.one(source_key)?);
+        }
+        if let (Some(group), Some(source)) = (&group, &source) {
+            table.insert(group, text(4)?, text(5)?, row.get(6)?, source, text(8)?);
+        }
+    }
+    table.shrink_to_fit();
+    Ok(table)
 }
 
 fn indicators(tx: &Transaction<'_>) -> Read<BTreeMap<String, Indicator>> {

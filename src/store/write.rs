@@ -128,7 +128,7 @@ fn all_sources(dataset: &Dataset) -> impl Iterator<Item = &Arc<Source>> {
                 .flat_map(|s| s.sources.iter()),
         )
         .chain(dataset.partner_flows.iter().map(|f| &f.source))
-        .chain(dataset.product_flows.iter().map(|f| &f.source))
+        .chain(dataset.product_flows.iter().map(|f| f.source))
 }
 
 fn date(value: Option<PartialDate>) -> Option<String> {
