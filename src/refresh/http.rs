@@ -122,13 +122,27 @@ pub struct FetchedBody {
     pub status: u16,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
-    /// The whole body, decompressed.
+    /// The whole body, decompressed; empty when it went to a [`BodySink`].
     pub body: Bytes,
     /// `ETag` / `Last-Modified` of this response, to store for the next conditional GET.
     pub validators: Validators,
     /// Attempts used, this one included.
     pub attempts: u32,
 }
+
+/// Takes a 2xx body as it arrives, for [`HttpClient::get_into`].
+#[tonic::async_trait]
+pub trait BodySink: Send {
+    /// An attempt's body begins; whatever an earlier attempt delivered is void.
+    async fn start(&mut self) -> Result<(), SinkStopped>;
+    /// The next piece of the body (decompressed).
+    async fn piece(&mut self, piece: Bytes) -> Result<(), SinkStopped>;
+}
+
+/// A [`BodySink`] wants no more of this body: it found it unusable and
+/// keeps the reason itself. The fetch ends with [`FetchError::Stopped`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinkStopped;
 
 /// What a successful [`HttpClient::get`] produced.
 #[derive(Debug)]
@@ -188,6 +202,9 @@ pub enum FetchError {
     /// The cancellation token fired.
     #[error("fetch cancelled")]
     Cancelled,
+    /// The [`BodySink`] refused the body (it knows why).
+    #[error("the reader of the body stopped")]
+    Stopped,
     /// Not an absolute `http`/`https` URL.
     #[error("invalid URL: {url}")]
     InvalidUrl {
@@ -303,12 +320,41 @@ impl HttpClient {
         limiter: &RateLimiter,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
+        self.fetch(request, limiter, cancel, None).await
+    }
+
+    /// Like [`get`](Self::get), but a 2xx body goes to `sink` piece by piece
+    /// as it arrives instead of being collected (the returned body is then
+    /// empty), and may be up to `max_body_bytes` long: for answers too large
+    /// to hold whole. A retried attempt calls [`BodySink::start`] again, so
+    /// the sink can drop what the failed attempt delivered. Other statuses
+    /// come back in full as from `get`, within the client's usual limit.
+    pub async fn get_into(
+        &self,
+        request: &FetchRequest<'_>,
+        limiter: &RateLimiter,
+        cancel: &CancellationToken,
+        max_body_bytes: usize,
+        sink: &mut dyn BodySink,
+    ) -> Result<Fetched, FetchError> {
+        self.fetch(request, limiter, cancel, Some((sink, max_body_bytes)))
+            .await
+    }
+
+    async fn fetch(
+        &self,
+        request: &FetchRequest<'_>,
+        limiter: &RateLimiter,
+        cancel: &CancellationToken,
+        mut sink: Option<(&mut dyn BodySink, usize)>,
+    ) -> Result<Fetched, FetchError> {
         let url = parse_url(request.url)?;
         let headers = request_headers(request)?;
         let mut attempt = 1;
         loop {
+            let this_sink = reborrow(&mut sink);
             let outcome = cancel
-                .run_until_cancelled(self.attempt(&url, &headers, limiter, attempt))
+                .run_until_cancelled(self.attempt(&url, &headers, limiter, attempt, this_sink))
                 .await
                 .ok_or(FetchError::Cancelled)?;
             let failure = match outcome {
@@ -343,6 +389,7 @@ impl HttpClient {
         headers: &HeaderMap,
         limiter: &RateLimiter,
         attempt: u32,
+        sink: Option<(&mut dyn BodySink, usize)>,
     ) -> Result<Fetched, Failure> {
         limiter.acquire().await;
         let response = self
@@ -364,7 +411,16 @@ impl HttpClient {
         }
         let content_type = header_text(response.headers(), &header::CONTENT_TYPE);
         let validators = Validators::from_headers(response.headers());
-        let body = read_body(response, self.settings.max_body_bytes).await?;
+        let body = match sink {
+            Some((sink, limit)) if status.is_success() => {
+                sink.start()
+                    .await
+                    .map_err(|_| Failure::Fatal(FetchError::Stopped))?;
+                stream_body(response, limit, sink).await?;
+                Bytes::new()
+            }
+            _ => read_body(response, self.settings.max_body_bytes).await?,
+        };
         Ok(Fetched::Body(FetchedBody {
             status: status.as_u16(),
             content_type,
@@ -517,6 +573,42 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Byte
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// The sink again for one more attempt.
+fn reborrow<'b>(
+    sink: &'b mut Option<(&mut dyn BodySink, usize)>,
+) -> Option<(&'b mut dyn BodySink, usize)> {
+    match sink {
+        Some((sink, limit)) => Some((&mut **sink, *limit)),
+        None => None,
+    }
+}
+
+/// Hands the body to `sink` piece by piece, failing as soon as it exceeds `limit`.
+async fn stream_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    sink: &mut dyn BodySink,
+) -> Result<(), Failure> {
+    let too_large = || Failure::Fatal(FetchError::TooLarge { limit });
+    if response
+        .content_length()
+        .is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Err(too_large());
+    }
+    let mut received = 0_usize;
+    while let Some(piece) = response.chunk().await.map_err(classify_body_error)? {
+        received = received.saturating_add(piece.len());
+        if received > limit {
+            return Err(too_large());
+        }
+        sink.piece(piece)
+            .await
+            .map_err(|_| Failure::Fatal(FetchError::Stopped))?;
+    }
+    Ok(())
 }
 
 /// `Retry-After` on a 429 or 503, as delta-seconds or an HTTP-date.
