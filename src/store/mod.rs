@@ -10,10 +10,12 @@ mod load;
 mod migrations;
 mod refresh;
 mod rows;
+mod staging;
 mod stats;
 mod write;
 
 pub use refresh::{BatchSwap, SourceState, UrlValidators};
+pub use staging::{GroupChange, ProductSink, ProductStaging, StagedProducts, StagingError};
 pub use stats::StoreStats;
 
 use std::path::{Path, PathBuf};
@@ -80,6 +82,11 @@ impl Store {
         tokio::task::spawn_blocking(move || {
             let mut writer = open_writer(&path)?;
             migrations::run(&mut writer, &path)?;
+            Self::drop_stale_staging(&writer).map_err(|source| StoreError::Sqlite {
+                action: "clean up",
+                path: path.clone(),
+                source,
+            })?;
             Ok(Self {
                 path: Arc::new(path),
                 writer: Arc::new(Mutex::new(writer)),
@@ -130,6 +137,13 @@ impl Store {
                 .map_err(|source| store.sqlite("checkpoint", source))
         })
         .await?
+    }
+
+    /// The writer connection (blocking: call from the blocking pool).
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn sqlite(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
