@@ -3,6 +3,10 @@
 //! the configured partners. Keyed `data/v1/get` when a key is configured,
 //! the keyless `public/v1/preview` otherwise. Stored for local use only:
 //! Comtrade's licence forbids redistribution.
+//!
+//! In HS6 mode (`hs6`) it also fetches the HS6 lines of every partner, about
+//! a million for one reporter over five years, streamed and staged page by
+//! page (see `comtrade/hs6.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +18,8 @@ use super::{
     Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, parse_failure, provenance,
     redact, validators_of,
 };
+
+mod hs6;
 
 /// Comtrade's code for the World aggregate partner.
 const WORLD: u32 = 0;
@@ -28,6 +34,9 @@ pub struct Comtrade {
     pub partners: Vec<EconomyCode>,
     /// Years to fetch, oldest first.
     pub years: Vec<i32>,
+    /// HS6 mode: the HS6 lines of every partner, this many partners per
+    /// request, staged as they arrive. `None`: HS2/HS4 for `partners` only.
+    pub hs6: Option<usize>,
 }
 
 #[tonic::async_trait]
@@ -40,7 +49,14 @@ impl SourceAdapter for Comtrade {
         &self.settings
     }
 
+    fn stages_products(&self) -> bool {
+        self.hs6.is_some()
+    }
+
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<Fetch, SourceError> {
+        if let Some(partners_per_request) = self.hs6 {
+            return self.fetch_hs6(ctx, partners_per_request).await;
+        }
         let codes = self.reporter_codes(ctx).await?;
         let code_of = |economy: &EconomyCode| {
             codes
@@ -96,9 +112,17 @@ impl Comtrade {
         let partner = partner
             .map(|p| format!("&partnerCode={p}"))
             .unwrap_or_default();
-        let common = format!(
-            "period={year}&flowCode=X,M&cmdCode={cmd}{partner}&motCode=0&partner2Code=0&customsCode=C00&includeDesc=true"
-        );
+        self.url_with(
+            reporter,
+            &format!("period={year}&flowCode=X,M&cmdCode={cmd}{partner}"),
+        )
+    }
+
+    /// A data URL: `selection` (period, flows, commodities, partners) plus
+    /// the parameters every request pins.
+    fn url_with(&self, reporter: u32, selection: &str) -> String {
+        let common =
+            format!("{selection}&motCode=0&partner2Code=0&customsCode=C00&includeDesc=true");
         match self.settings.key {
             Some(_) => format!(
                 "{}/data/v1/get/C/A/HS?reporterCode={reporter}&{common}",
@@ -145,11 +169,7 @@ impl Comtrade {
                 status: body.status,
             });
         }
-        let cap = if self.settings.key.is_some() {
-            KEYED_CAP
-        } else {
-            PREVIEW_CAP
-        };
+        let cap = self.cap();
         if response.count >= cap || response.records.len() as u64 >= cap {
             return Err(SourceError::Invalid(format!(
                 "{}: {} records hit the cap of {cap}; refusing an incomplete partner list",
@@ -176,6 +196,15 @@ impl Comtrade {
             )));
         }
         Ok((response.records, validators))
+    }
+
+    /// Records an answer may hold before it counts as cut short.
+    fn cap(&self) -> u64 {
+        if self.settings.key.is_some() {
+            KEYED_CAP
+        } else {
+            PREVIEW_CAP
+        }
     }
 
     fn source(
