@@ -965,6 +965,123 @@ mod tests {
         assert_eq!(connections.load(Ordering::SeqCst), 3);
     }
 
+    /// Records what a [`BodySink`] is given; stops after `stop_after` pieces.
+    #[derive(Default)]
+    struct Recorder {
+        starts: u32,
+        body: Vec<u8>,
+        pieces: usize,
+        stop_after: Option<usize>,
+    }
+
+    #[tonic::async_trait]
+    impl BodySink for Recorder {
+        async fn start(&mut self) -> Result<(), SinkStopped> {
+            self.starts += 1;
+            self.body.clear();
+            Ok(())
+        }
+
+        async fn piece(&mut self, piece: Bytes) -> Result<(), SinkStopped> {
+            self.pieces += 1;
+            if self.stop_after.is_some_and(|n| self.pieces > n) {
+                return Err(SinkStopped);
+            }
+            self.body.extend_from_slice(&piece);
+            Ok(())
+        }
+    }
+
+    async fn fetch_into(
+        url: &str,
+        limit: usize,
+        sink: &mut Recorder,
+    ) -> Result<Fetched, FetchError> {
+        let client = HttpClient::new(settings()).expect("client builds");
+        let request = FetchRequest {
+            url,
+            headers: Vec::new(),
+            validators: None,
+        };
+        let limiter = RateLimiter::new(Duration::ZERO);
+        client
+            .get_into(&request, &limiter, &CancellationToken::new(), limit, sink)
+            .await
+    }
+
+    #[tokio::test]
+    async fn get_into_restarts_the_sink_when_a_cut_body_is_retried() {
+        let (url, connections) = raw_server(|mut stream| async move {
+            static SERVED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let response: &[u8] = if SERVED.fetch_add(1, Ordering::SeqCst) == 0 {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhelloworld"
+            };
+            stream.write_all(response).await.expect("write");
+        })
+        .await;
+        let mut sink = Recorder::default();
+
+        let result = fetch_into(&url, 1024, &mut sink).await;
+
+        let Ok(Fetched::Body(body)) = result else {
+            panic!("expected a body, got {result:?}");
+        };
+        assert!(body.body.is_empty(), "the body went to the sink");
+        assert_eq!(sink.body, b"helloworld");
+        assert_eq!(sink.starts, 2, "one start per attempt");
+        assert_eq!(connections.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn get_into_reads_other_statuses_whole_and_has_its_own_limit() {
+        let server = MockServer::start().await;
+        Mock::given(path("/error"))
+            .respond_with(ResponseTemplate::new(403).set_body_string("quota"))
+            .mount(&server)
+            .await;
+        Mock::given(path("/big"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 4 * 1024 * 1024]))
+            .mount(&server)
+            .await;
+        let mut sink = Recorder::default();
+        let result = fetch_into(&url_on(&server, "/error"), 10, &mut sink).await;
+        let Ok(Fetched::Body(body)) = result else {
+            panic!("expected a body, got {result:?}");
+        };
+        assert_eq!((body.status, &body.body[..]), (403, &b"quota"[..]));
+        assert_eq!(sink.starts, 0, "the sink only gets 2xx bodies");
+
+        // Larger than the client's 1 MiB limit, within the call's.
+        let mut sink = Recorder::default();
+        let result = fetch_into(&url_on(&server, "/big"), 8 * 1024 * 1024, &mut sink).await;
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(sink.body.len(), 4 * 1024 * 1024);
+        let mut sink = Recorder::default();
+        let result = fetch_into(&url_on(&server, "/big"), 1024, &mut sink).await;
+        assert!(
+            matches!(result, Err(FetchError::TooLarge { limit: 1024 })),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sink_that_stops_ends_the_fetch_without_retrying() {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 1024 * 1024]))
+            .mount(&server)
+            .await;
+        let mut sink = Recorder {
+            stop_after: Some(0),
+            ..Recorder::default()
+        };
+        let result = fetch_into(&url_on(&server, "/data"), 8 * 1024 * 1024, &mut sink).await;
+        assert!(matches!(result, Err(FetchError::Stopped)), "{result:?}");
+        assert_eq!(received(&server).await, 1, "not retried");
+    }
+
     #[tokio::test]
     async fn a_body_over_the_limit_is_too_large() {
         let server = MockServer::start().await;
