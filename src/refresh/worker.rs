@@ -315,6 +315,7 @@ impl Refresher {
                 ))),
             },
         };
+        let fetch_ms = elapsed_ms(started_at);
         let (fetched, products) = finish_staging(fetched, staging).await?;
         let (batch, url_validators) = match fetched {
             Fetch::Unchanged => {
@@ -351,6 +352,7 @@ impl Refresher {
             validators: url_validators,
             products,
         };
+        let swap_started = Utc::now();
         let (record, changes) =
             self.store
                 .apply_batch(swap, cancel, now())
@@ -359,7 +361,17 @@ impl Refresher {
                     StoreError::Cancelled => Failure::cancelled(),
                     other => Failure::failed(other),
                 })?;
+        let swap_ms = elapsed_ms(swap_started);
+        let reload_started = Utc::now();
         self.reload().await;
+        tracing::debug!(
+            source = name,
+            run = run_id,
+            fetch_ms,
+            swap_ms,
+            reload_ms = elapsed_ms(reload_started),
+            "refresh phases"
+        );
         for change in changes {
             // No subscribers is fine: the change is in the store for replay.
             let _ = self.changes.send(change);
@@ -370,7 +382,7 @@ impl Refresher {
     /// Swaps the freshly committed dataset into the read model. If loading
     /// fails the old snapshot keeps serving, and the next run tries again.
     async fn reload(&self) {
-        match self.store.load().await {
+        match self.store.load_in_background().await {
             Ok(dataset) => self.read_model.replace(dataset),
             Err(error) => tracing::error!("refreshed data committed but not loaded: {error}"),
         }
@@ -429,6 +441,10 @@ fn status_changes(dataset: &Dataset, batch: &Batch) -> Vec<StatusChange> {
         .collect();
     changes.sort_by(|a, b| a.agreement_id.cmp(&b.agreement_id));
     changes
+}
+
+fn elapsed_ms(since: chrono::DateTime<Utc>) -> i64 {
+    (Utc::now() - since).num_milliseconds()
 }
 
 /// RFC 3339, seconds, UTC.

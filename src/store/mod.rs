@@ -56,6 +56,8 @@ pub enum StoreError {
     Cancelled,
     #[error("a database task stopped unexpectedly: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Background(#[from] crate::background::BackgroundError),
 }
 
 /// What applying the built-in dataset did.
@@ -117,6 +119,17 @@ impl Store {
     pub async fn load(&self) -> Result<Dataset, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
+            let mut reader = open_reader(&store.path)?;
+            load::dataset(&mut reader, &store.path)
+        })
+        .await?
+    }
+
+    /// [`load`](Self::load) on a background thread, which yields the CPU to
+    /// the threads answering calls: for reloads while the service serves.
+    pub async fn load_in_background(&self) -> Result<Dataset, StoreError> {
+        let store = self.clone();
+        crate::background::run("dataset-reload", move || {
             let mut reader = open_reader(&store.path)?;
             load::dataset(&mut reader, &store.path)
         })

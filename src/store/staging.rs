@@ -27,6 +27,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::background::{self, BackgroundError, BackgroundTask};
 use crate::domain::{ChangeKind, EconomyCode, HsCode, ProductPage, TradeFlow};
 
 use super::{Store, StoreError};
@@ -40,6 +41,8 @@ const ROWS_PER_TRANSACTION: usize = 16_384;
 pub enum StagingError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Background(#[from] BackgroundError),
     #[error("rejected by validation: {0}")]
     Rejected(String),
     #[error("staging was cancelled by shutdown")]
@@ -197,7 +200,7 @@ impl ProductSink {
 #[derive(Debug)]
 pub struct ProductStaging {
     sink: ProductSink,
-    task: tokio::task::JoinHandle<Result<StagedProducts, StagingError>>,
+    task: BackgroundTask<Result<StagedProducts, StagingError>>,
 }
 
 impl ProductStaging {
@@ -211,7 +214,7 @@ impl ProductStaging {
         // A failed send means the thread already stopped; its result says why.
         let _ = self.sink.sender.send(Message::Finish).await;
         drop(self.sink);
-        self.task.await.map_err(StoreError::Task)?
+        self.task.await?
     }
 
     /// Stops staging and drops what was staged. Returns the staging
@@ -225,7 +228,7 @@ impl ProductStaging {
             }
             Ok(Err(StagingError::Stopped)) => None,
             Ok(Err(error)) => Some(error),
-            Err(join) => Some(StagingError::Store(StoreError::Task(join))),
+            Err(stopped) => Some(StagingError::Background(stopped)),
         }
     }
 }
@@ -233,13 +236,13 @@ impl ProductStaging {
 impl Store {
     /// Starts staging `origin`'s product lines: creates the staging tables
     /// (dropping any a crashed process left) and a thread that writes the
-    /// pages sent to [`ProductStaging::sink`]. `cancel` stops it between
-    /// transactions.
+    /// pages sent to [`ProductStaging::sink`], at background priority.
+    /// `cancel` stops it between transactions.
     pub async fn stage_products(
         &self,
         origin: &str,
         cancel: CancellationToken,
-    ) -> Result<ProductStaging, StoreError> {
+    ) -> Result<ProductStaging, StagingError> {
         let names = Names::new(origin);
         let create = names.clone();
         self.write("prepare product staging in", move |c| {
@@ -269,7 +272,7 @@ impl Store {
             rows: 0,
             changes: Vec::new(),
         };
-        let task = tokio::task::spawn_blocking(move || stager.run(receiver));
+        let task = background::spawn("product-staging", move || stager.run(receiver))?;
         Ok(ProductStaging {
             sink: ProductSink { sender },
             task,

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::background;
 use crate::domain::{Batch, EconomyCode, PartnerFlow, ProductFlow, Source, TradeFlow};
 use crate::refresh::parse::comtrade::{self, Record};
 
@@ -161,8 +162,13 @@ impl Comtrade {
     ) -> Result<(Vec<Record>, crate::store::UrlValidators), SourceError> {
         let body = ctx.get_in_full(url, self.key_header()).await?;
         let validators = validators_of(url, &body);
-        let response =
-            comtrade::parse_data(&body.body).map_err(|e| parse_failure(url, body.status, e))?;
+        // An all-partner answer is ~0.5 MB of JSON: milliseconds of parsing
+        // that would hold up the calls queued on this runtime worker.
+        let bytes = body.body.clone();
+        let response = background::run("comtrade-parse", move || comtrade::parse_data(&bytes))
+            .await
+            .map_err(|error| SourceError::Invalid(error.to_string()))?
+            .map_err(|e| parse_failure(url, body.status, e))?;
         if !(200..300).contains(&body.status) {
             return Err(SourceError::Status {
                 url: redact(url),

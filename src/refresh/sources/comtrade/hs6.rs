@@ -21,6 +21,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::background;
 use crate::domain::{Batch, EconomyCode, HsCode, PageLine, ProductPage, Source, TradeFlow};
 use crate::refresh::http::{BodySink, FetchError, SinkStopped};
 use crate::refresh::parse::ParseError;
@@ -142,7 +143,8 @@ impl Comtrade {
         spec: PageSpec,
     ) -> Result<(ProductPage, UrlValidators), SourceError> {
         let (sender, receiver) = mpsc::channel(PIECES_QUEUED);
-        let reader = tokio::task::spawn_blocking(move || read_page(receiver, &spec));
+        let reader = background::spawn("comtrade-page", move || read_page(receiver, &spec))
+            .map_err(|error| SourceError::Invalid(error.to_string()))?;
         let mut sink = PageSink { sender };
         let fetched = ctx
             .get_into(url, self.key_header(), ANSWER_LIMIT, &mut sink)
