@@ -242,6 +242,16 @@ async fn staged_lines_replace_the_origins_lines_and_keep_the_others() {
         7.0,
         "comtrade-2".into()
     )));
+    let checkpoint_pages: i64 = store
+        .write("read", |c| {
+            c.query_row("PRAGMA wal_autocheckpoint", [], |row| row.get(0))
+        })
+        .await
+        .expect("reads");
+    assert_eq!(
+        checkpoint_pages, 1000,
+        "checkpoints as usual once staging is over"
+    );
     let names = tables(&path);
     assert!(
         names.contains(&"product_flows_by_code".to_owned()),

@@ -40,8 +40,11 @@ use super::{
 /// for long descriptions. The answer is read as it arrives and never held,
 /// so this guards against a runaway answer; it does not bound memory.
 const ANSWER_LIMIT: usize = KEYED_CAP as usize * 2048;
-/// Body pieces queued for the page reader (reqwest's are ~8–64 KiB).
-const PIECES_QUEUED: usize = 16;
+/// Body pieces (reqwest's are ~8–64 KiB) go to the page reader in batches
+/// of about this many bytes: one wake-up per batch, not per piece.
+const BATCH_BYTES: usize = 256 * 1024;
+/// Batches queued for the page reader.
+const BATCHES_QUEUED: usize = 4;
 
 impl Comtrade {
     pub(super) async fn fetch_hs6(
@@ -142,10 +145,14 @@ impl Comtrade {
         url: &str,
         spec: PageSpec,
     ) -> Result<(ProductPage, UrlValidators), SourceError> {
-        let (sender, receiver) = mpsc::channel(PIECES_QUEUED);
+        let (sender, receiver) = mpsc::channel(BATCHES_QUEUED);
         let reader = background::spawn("comtrade-page", move || read_page(receiver, &spec))
             .map_err(|error| SourceError::Invalid(error.to_string()))?;
-        let mut sink = PageSink { sender };
+        let mut sink = PageSink {
+            sender,
+            pending: Vec::new(),
+            pending_bytes: 0,
+        };
         let fetched = ctx
             .get_into(url, self.key_header(), ANSWER_LIMIT, &mut sink)
             .await;
@@ -154,7 +161,9 @@ impl Comtrade {
         match fetched {
             Ok(body) if (200..300).contains(&body.status) => {
                 // A failed send means the reader stopped; its result says why.
-                let _ = sink.sender.send(PageMessage::End).await;
+                if sink.flush().await.is_ok() {
+                    let _ = sink.sender.send(PageMessage::End).await;
+                }
                 drop(sink);
                 let page = reader
                     .await
@@ -235,19 +244,38 @@ struct PageSpec {
 enum PageMessage {
     /// A (new) attempt's body begins.
     Start,
-    Piece(Bytes),
+    /// The next pieces of the body.
+    Pieces(Vec<Bytes>),
     /// The body is complete.
     End,
 }
 
-/// Hands the body to the page reader.
+/// Hands the body to the page reader, a batch of pieces at a time.
 struct PageSink {
     sender: mpsc::Sender<PageMessage>,
+    pending: Vec<Bytes>,
+    pending_bytes: usize,
+}
+
+impl PageSink {
+    async fn flush(&mut self) -> Result<(), SinkStopped> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        self.sender
+            .send(PageMessage::Pieces(batch))
+            .await
+            .map_err(|_| SinkStopped)
+    }
 }
 
 #[tonic::async_trait]
 impl BodySink for PageSink {
     async fn start(&mut self) -> Result<(), SinkStopped> {
+        self.pending.clear();
+        self.pending_bytes = 0;
         self.sender
             .send(PageMessage::Start)
             .await
@@ -255,10 +283,12 @@ impl BodySink for PageSink {
     }
 
     async fn piece(&mut self, piece: Bytes) -> Result<(), SinkStopped> {
-        self.sender
-            .send(PageMessage::Piece(piece))
-            .await
-            .map_err(|_| SinkStopped)
+        self.pending_bytes += piece.len();
+        self.pending.push(piece);
+        if self.pending_bytes >= BATCH_BYTES {
+            self.flush().await?;
+        }
+        Ok(())
     }
 }
 
@@ -293,7 +323,12 @@ fn read_page(
     while let Some(message) = receiver.blocking_recv() {
         match message {
             PageMessage::Start => reader = Some(PageReader::new(spec)),
-            PageMessage::Piece(piece) => reader.as_mut().ok_or(PageError::Aborted)?.push(&piece)?,
+            PageMessage::Pieces(pieces) => {
+                let reader = reader.as_mut().ok_or(PageError::Aborted)?;
+                for piece in pieces {
+                    reader.push(&piece)?;
+                }
+            }
             PageMessage::End => return reader.take().ok_or(PageError::Aborted)?.finish(),
         }
     }
@@ -345,7 +380,8 @@ struct Lines<'a> {
     /// Comtrade partner code → index into `spec.partners`.
     partner_index: HashMap<u32, u16>,
     descriptions: Vec<String>,
-    description_index: HashMap<String, u32>,
+    /// Where each code's description is (codes repeat for every partner).
+    description_index: HashMap<HsCode, u32>,
     lines: Vec<PageLine>,
     /// Why a record was refused (the stream only carries parse errors).
     invalid: Option<String>,
@@ -467,7 +503,7 @@ impl<'a> Lines<'a> {
         let Some(hs_code) = HsCode::parse(hs_code) else {
             return self.refuse(format!("{}: '{hs_code}' is not an HS code", what()));
         };
-        let description = self.description(record.cmd_desc.as_deref().unwrap_or_default());
+        let description = self.description(hs_code, record.cmd_desc.as_deref().unwrap_or_default());
         self.lines.push(PageLine {
             partner,
             flow,
@@ -478,14 +514,17 @@ impl<'a> Lines<'a> {
         Ok(())
     }
 
-    /// Descriptions repeat for every partner: each is stored once a page.
-    fn description(&mut self, text: &str) -> u32 {
-        if let Some(&index) = self.description_index.get(text) {
+    /// Descriptions repeat for every partner: each code's is stored once a
+    /// page (again only if an answer describes one code two ways).
+    fn description(&mut self, code: HsCode, text: &str) -> u32 {
+        if let Some(&index) = self.description_index.get(&code)
+            && self.descriptions[index as usize] == text
+        {
             return index;
         }
         let index = u32::try_from(self.descriptions.len()).unwrap_or(u32::MAX);
         self.descriptions.push(text.to_owned());
-        self.description_index.insert(text.to_owned(), index);
+        self.description_index.insert(code, index);
         index
     }
 }
@@ -546,7 +585,7 @@ mod tests {
 
     fn pieces(body: &[u8], size: usize) -> Vec<PageMessage> {
         body.chunks(size)
-            .map(|piece| PageMessage::Piece(Bytes::copy_from_slice(piece)))
+            .map(|piece| PageMessage::Pieces(vec![Bytes::copy_from_slice(piece)]))
             .collect()
     }
 
