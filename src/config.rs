@@ -354,6 +354,21 @@ pub struct RefreshSettings {
         global = true
     )]
     pub comtrade_schedule: String,
+    /// Also fetch the HS6 product lines of every partner (about a million for
+    /// one reporter over five years), streamed and staged as they arrive.
+    /// Needs --comtrade-key: the keyless preview stops at 500 records.
+    #[arg(long, env = "TRADEPACT_COMTRADE_HS6", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub comtrade_hs6: bool,
+    /// In HS6 mode, partners asked for per request. 17 keeps every answer
+    /// under Comtrade's 100,000-record cap even if each partner trades in all
+    /// ~5,600 HS6 subheadings; an answer at the cap fails the run.
+    #[arg(
+        long,
+        env = "TRADEPACT_COMTRADE_PARTNERS_PER_REQUEST",
+        default_value_t = 17,
+        global = true
+    )]
+    pub comtrade_partners_per_request: usize,
 
     /// IMF SDMX 3.0 API base URL.
     #[arg(
@@ -520,6 +535,8 @@ impl RefreshSettings {
             comtrade_url: nowhere.clone(),
             comtrade_key: None,
             comtrade_schedule: "0 40 2 * * *".into(),
+            comtrade_hs6: false,
+            comtrade_partners_per_request: 17,
             imf_url: nowhere.clone(),
             imf_schedule: "0 10 3 * * *".into(),
             customs_url: nowhere.clone(),
@@ -552,6 +569,10 @@ impl RefreshSettings {
         }
     }
 }
+
+/// Most partners one Comtrade request may name: their codes (up to 4
+/// characters each with the comma) must keep the URL under Comtrade's 4,096.
+pub const MAX_PARTNERS_PER_REQUEST: usize = 500;
 
 /// A configuration problem found at start-up; the process exits 2 with it.
 #[derive(Debug, thiserror::Error)]
@@ -672,6 +693,22 @@ impl Settings {
         }
         if self.call_timeout_ms == 0 {
             return Err(ConfigError("--call-timeout-ms must be at least 1".into()));
+        }
+        let refresh = &self.refresh;
+        if !(1..=MAX_PARTNERS_PER_REQUEST).contains(&refresh.comtrade_partners_per_request) {
+            return Err(ConfigError(format!(
+                "--comtrade-partners-per-request must be between 1 and {MAX_PARTNERS_PER_REQUEST}"
+            )));
+        }
+        let has_key = refresh
+            .comtrade_key
+            .as_ref()
+            .is_some_and(|key| !key.expose().is_empty());
+        if refresh.comtrade_hs6 && !has_key {
+            return Err(ConfigError(
+                "--comtrade-hs6 needs --comtrade-key: the keyless preview stops at 500 records an answer"
+                    .into(),
+            ));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! tradepact: a gRPC service answering questions about free-trade agreements
 //! and the trade between economies, from SQLite. See `ARCHITECTURE.md`.
 
+pub mod background;
 pub mod config;
 pub mod domain;
 pub mod grpc;

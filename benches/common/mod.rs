@@ -336,6 +336,7 @@ pub fn refreshed_store() -> (tempfile::TempDir, tradepact::store::Store, Dataset
                     batch: Arc::new(batch),
                     status_changes: Vec::new(),
                     validators: Vec::new(),
+                    products: None,
                 },
                 tokio_util::sync::CancellationToken::new(),
                 now,

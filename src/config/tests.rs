@@ -70,3 +70,43 @@ fn validation_names_the_bad_setting() {
     settings.metrics_listen = "off".into();
     assert!(settings.validate().is_ok());
 }
+
+#[test]
+fn comtrade_hs6_mode_needs_a_key_and_a_sane_chunk() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("t.db").to_string_lossy().into_owned();
+    let settings = |extra: &[&str]| {
+        let mut list = vec!["--db", db.as_str()];
+        list.extend_from_slice(extra);
+        Cli::load_from(args(&list)).expect("parses").settings
+    };
+    let keyless = settings(&["--comtrade-hs6", "true"]);
+    assert!(
+        keyless
+            .validate()
+            .is_err_and(|e| e.0.contains("--comtrade-hs6 needs --comtrade-key"))
+    );
+    let keyed = settings(&["--comtrade-hs6", "true", "--comtrade-key", "k"]);
+    assert!(keyed.validate().is_ok());
+    assert!(keyed.refresh.comtrade_hs6);
+    assert_eq!(keyed.refresh.comtrade_partners_per_request, 17);
+    for bad in ["0", "501"] {
+        let chunk = settings(&["--comtrade-partners-per-request", bad]);
+        assert!(
+            chunk
+                .validate()
+                .is_err_and(|e| e.0.contains("--comtrade-partners-per-request")),
+            "{bad}"
+        );
+    }
+    let from_file = dir.path().join("tradepact.toml");
+    std::fs::write(
+        &from_file,
+        "comtrade-hs6 = true\ncomtrade-partners-per-request = 40\n",
+    )
+    .expect("writes");
+    let path = from_file.to_string_lossy().into_owned();
+    let file = settings(&["--config", &path, "--comtrade-key", "k"]);
+    assert!(file.refresh.comtrade_hs6);
+    assert_eq!(file.refresh.comtrade_partners_per_request, 40);
+}

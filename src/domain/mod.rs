@@ -6,6 +6,7 @@ mod dataset;
 mod date;
 mod economy;
 mod indicator;
+mod products;
 mod run;
 mod trade;
 
@@ -17,6 +18,7 @@ pub use date::{DateError, PartialDate};
 pub(crate) use economy::shorten;
 pub use economy::{Economy, EconomyCode, EconomyCodeError};
 pub use indicator::{Indicator, IndicatorSeries};
+pub use products::{HsCode, PageLine, ProductPage};
 pub use run::{Batch, ChangeKind, DataChange, RunRecord, RunState, StatusChange, Trigger};
 pub use trade::{PartnerFlow, ProductFlow, QuotedProducts, QuotedRank, TradeFigure, TradeFlow};
 

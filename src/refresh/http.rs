@@ -122,13 +122,27 @@ pub struct FetchedBody {
     pub status: u16,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
-    /// The whole body, decompressed.
+    /// The whole body, decompressed; empty when it went to a [`BodySink`].
     pub body: Bytes,
     /// `ETag` / `Last-Modified` of this response, to store for the next conditional GET.
     pub validators: Validators,
     /// Attempts used, this one included.
     pub attempts: u32,
 }
+
+/// Takes a 2xx body as it arrives, for [`HttpClient::get_into`].
+#[tonic::async_trait]
+pub trait BodySink: Send {
+    /// An attempt's body begins; whatever an earlier attempt delivered is void.
+    async fn start(&mut self) -> Result<(), SinkStopped>;
+    /// The next piece of the body (decompressed).
+    async fn piece(&mut self, piece: Bytes) -> Result<(), SinkStopped>;
+}
+
+/// A [`BodySink`] wants no more of this body: it found it unusable and
+/// keeps the reason itself. The fetch ends with [`FetchError::Stopped`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinkStopped;
 
 /// What a successful [`HttpClient::get`] produced.
 #[derive(Debug)]
@@ -188,6 +202,9 @@ pub enum FetchError {
     /// The cancellation token fired.
     #[error("fetch cancelled")]
     Cancelled,
+    /// The [`BodySink`] refused the body (it knows why).
+    #[error("the reader of the body stopped")]
+    Stopped,
     /// Not an absolute `http`/`https` URL.
     #[error("invalid URL: {url}")]
     InvalidUrl {
@@ -303,12 +320,41 @@ impl HttpClient {
         limiter: &RateLimiter,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
+        self.fetch(request, limiter, cancel, None).await
+    }
+
+    /// Like [`get`](Self::get), but a 2xx body goes to `sink` piece by piece
+    /// as it arrives instead of being collected (the returned body is then
+    /// empty), and may be up to `max_body_bytes` long: for answers too large
+    /// to hold whole. A retried attempt calls [`BodySink::start`] again, so
+    /// the sink can drop what the failed attempt delivered. Other statuses
+    /// come back in full as from `get`, within the client's usual limit.
+    pub async fn get_into(
+        &self,
+        request: &FetchRequest<'_>,
+        limiter: &RateLimiter,
+        cancel: &CancellationToken,
+        max_body_bytes: usize,
+        sink: &mut dyn BodySink,
+    ) -> Result<Fetched, FetchError> {
+        self.fetch(request, limiter, cancel, Some((sink, max_body_bytes)))
+            .await
+    }
+
+    async fn fetch(
+        &self,
+        request: &FetchRequest<'_>,
+        limiter: &RateLimiter,
+        cancel: &CancellationToken,
+        mut sink: Option<(&mut dyn BodySink, usize)>,
+    ) -> Result<Fetched, FetchError> {
         let url = parse_url(request.url)?;
         let headers = request_headers(request)?;
         let mut attempt = 1;
         loop {
+            let this_sink = reborrow(&mut sink);
             let outcome = cancel
-                .run_until_cancelled(self.attempt(&url, &headers, limiter, attempt))
+                .run_until_cancelled(self.attempt(&url, &headers, limiter, attempt, this_sink))
                 .await
                 .ok_or(FetchError::Cancelled)?;
             let failure = match outcome {
@@ -343,6 +389,7 @@ impl HttpClient {
         headers: &HeaderMap,
         limiter: &RateLimiter,
         attempt: u32,
+        sink: Option<(&mut dyn BodySink, usize)>,
     ) -> Result<Fetched, Failure> {
         limiter.acquire().await;
         let response = self
@@ -364,7 +411,16 @@ impl HttpClient {
         }
         let content_type = header_text(response.headers(), &header::CONTENT_TYPE);
         let validators = Validators::from_headers(response.headers());
-        let body = read_body(response, self.settings.max_body_bytes).await?;
+        let body = match sink {
+            Some((sink, limit)) if status.is_success() => {
+                sink.start()
+                    .await
+                    .map_err(|_| Failure::Fatal(FetchError::Stopped))?;
+                stream_body(response, limit, sink).await?;
+                Bytes::new()
+            }
+            _ => read_body(response, self.settings.max_body_bytes).await?,
+        };
         Ok(Fetched::Body(FetchedBody {
             status: status.as_u16(),
             content_type,
@@ -517,6 +573,42 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Byte
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// The sink again for one more attempt.
+fn reborrow<'b>(
+    sink: &'b mut Option<(&mut dyn BodySink, usize)>,
+) -> Option<(&'b mut dyn BodySink, usize)> {
+    match sink {
+        Some((sink, limit)) => Some((&mut **sink, *limit)),
+        None => None,
+    }
+}
+
+/// Hands the body to `sink` piece by piece, failing as soon as it exceeds `limit`.
+async fn stream_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    sink: &mut dyn BodySink,
+) -> Result<(), Failure> {
+    let too_large = || Failure::Fatal(FetchError::TooLarge { limit });
+    if response
+        .content_length()
+        .is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Err(too_large());
+    }
+    let mut received = 0_usize;
+    while let Some(piece) = response.chunk().await.map_err(classify_body_error)? {
+        received = received.saturating_add(piece.len());
+        if received > limit {
+            return Err(too_large());
+        }
+        sink.piece(piece)
+            .await
+            .map_err(|_| Failure::Fatal(FetchError::Stopped))?;
+    }
+    Ok(())
 }
 
 /// `Retry-After` on a 429 or 503, as delta-seconds or an HTTP-date.
@@ -871,6 +963,123 @@ mod tests {
         };
         assert!(!error.to_string().contains("secret"), "{error}");
         assert_eq!(connections.load(Ordering::SeqCst), 3);
+    }
+
+    /// Records what a [`BodySink`] is given; stops after `stop_after` pieces.
+    #[derive(Default)]
+    struct Recorder {
+        starts: u32,
+        body: Vec<u8>,
+        pieces: usize,
+        stop_after: Option<usize>,
+    }
+
+    #[tonic::async_trait]
+    impl BodySink for Recorder {
+        async fn start(&mut self) -> Result<(), SinkStopped> {
+            self.starts += 1;
+            self.body.clear();
+            Ok(())
+        }
+
+        async fn piece(&mut self, piece: Bytes) -> Result<(), SinkStopped> {
+            self.pieces += 1;
+            if self.stop_after.is_some_and(|n| self.pieces > n) {
+                return Err(SinkStopped);
+            }
+            self.body.extend_from_slice(&piece);
+            Ok(())
+        }
+    }
+
+    async fn fetch_into(
+        url: &str,
+        limit: usize,
+        sink: &mut Recorder,
+    ) -> Result<Fetched, FetchError> {
+        let client = HttpClient::new(settings()).expect("client builds");
+        let request = FetchRequest {
+            url,
+            headers: Vec::new(),
+            validators: None,
+        };
+        let limiter = RateLimiter::new(Duration::ZERO);
+        client
+            .get_into(&request, &limiter, &CancellationToken::new(), limit, sink)
+            .await
+    }
+
+    #[tokio::test]
+    async fn get_into_restarts_the_sink_when_a_cut_body_is_retried() {
+        let (url, connections) = raw_server(|mut stream| async move {
+            static SERVED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let response: &[u8] = if SERVED.fetch_add(1, Ordering::SeqCst) == 0 {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhelloworld"
+            };
+            stream.write_all(response).await.expect("write");
+        })
+        .await;
+        let mut sink = Recorder::default();
+
+        let result = fetch_into(&url, 1024, &mut sink).await;
+
+        let Ok(Fetched::Body(body)) = result else {
+            panic!("expected a body, got {result:?}");
+        };
+        assert!(body.body.is_empty(), "the body went to the sink");
+        assert_eq!(sink.body, b"helloworld");
+        assert_eq!(sink.starts, 2, "one start per attempt");
+        assert_eq!(connections.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn get_into_reads_other_statuses_whole_and_has_its_own_limit() {
+        let server = MockServer::start().await;
+        Mock::given(path("/error"))
+            .respond_with(ResponseTemplate::new(403).set_body_string("quota"))
+            .mount(&server)
+            .await;
+        Mock::given(path("/big"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 4 * 1024 * 1024]))
+            .mount(&server)
+            .await;
+        let mut sink = Recorder::default();
+        let result = fetch_into(&url_on(&server, "/error"), 10, &mut sink).await;
+        let Ok(Fetched::Body(body)) = result else {
+            panic!("expected a body, got {result:?}");
+        };
+        assert_eq!((body.status, &body.body[..]), (403, &b"quota"[..]));
+        assert_eq!(sink.starts, 0, "the sink only gets 2xx bodies");
+
+        // Larger than the client's 1 MiB limit, within the call's.
+        let mut sink = Recorder::default();
+        let result = fetch_into(&url_on(&server, "/big"), 8 * 1024 * 1024, &mut sink).await;
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(sink.body.len(), 4 * 1024 * 1024);
+        let mut sink = Recorder::default();
+        let result = fetch_into(&url_on(&server, "/big"), 1024, &mut sink).await;
+        assert!(
+            matches!(result, Err(FetchError::TooLarge { limit: 1024 })),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sink_that_stops_ends_the_fetch_without_retrying() {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 1024 * 1024]))
+            .mount(&server)
+            .await;
+        let mut sink = Recorder {
+            stop_after: Some(0),
+            ..Recorder::default()
+        };
+        let result = fetch_into(&url_on(&server, "/data"), 8 * 1024 * 1024, &mut sink).await;
+        assert!(matches!(result, Err(FetchError::Stopped)), "{result:?}");
+        assert_eq!(received(&server).await, 1, "not retried");
     }
 
     #[tokio::test]

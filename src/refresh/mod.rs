@@ -67,6 +67,9 @@ pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>
             reporters,
             partners: partners.clone(),
             years: years.clone(),
+            hs6: settings
+                .comtrade_hs6
+                .then_some(settings.comtrade_partners_per_request),
         }),
         Arc::new(Imf {
             settings: source(&settings.imf_url, &settings.imf_schedule, None)?,

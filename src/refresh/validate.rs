@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
 
-use crate::domain::{Batch, Dataset, EconomyCode};
+use crate::domain::{Batch, Dataset, EconomyCode, HsCode};
 
 /// Limits a batch must respect.
 #[derive(Debug, Clone)]
@@ -96,11 +96,13 @@ pub fn validate(
         );
         known(&f.reporter, "reporter")?;
         known(&f.partner, "partner")?;
-        year_ok(f.year, &what)?;
-        amount_ok(f.value_usd, &what)?;
-        if !matches!(f.hs_code.len(), 2 | 4 | 6) || !f.hs_code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(reject(format!("{what}: '{}' is not an HS code", f.hs_code)));
-        }
+        product_line(
+            &|| what.clone(),
+            f.year,
+            &f.hs_code,
+            f.value_usd,
+            current_year,
+        )?;
         if !seen.insert(what.clone()) {
             return Err(reject(format!("{what} appears twice")));
         }
@@ -146,6 +148,38 @@ pub fn validate(
         }
     }
     check_moves(batch, dataset, origin, policy)
+}
+
+/// The checks [`validate`] makes of one product line's own values (year,
+/// amount, HS code), for lines staged an answer at a time instead of
+/// validated in a batch; `what` names the line. Whether its economies are
+/// known, and that it is not a duplicate, the caller checks.
+pub fn product_line(
+    what: &dyn Fn() -> String,
+    year: i32,
+    hs_code: &str,
+    value_usd: f64,
+    current_year: i32,
+) -> Result<(), Rejected> {
+    let years = 1900..=current_year + 1;
+    if !years.contains(&year) {
+        return Err(reject(format!(
+            "{}: year {year} is outside {}..={}",
+            what(),
+            years.start(),
+            years.end()
+        )));
+    }
+    if !(0.0..1e15).contains(&value_usd) {
+        return Err(reject(format!(
+            "{}: {value_usd} is not a plausible US dollar amount",
+            what()
+        )));
+    }
+    if HsCode::parse(hs_code).is_none() {
+        return Err(reject(format!("{}: '{hs_code}' is not an HS code", what())));
+    }
+    Ok(())
 }
 
 /// Every source a row refers to is declared in the batch, with a usable key.

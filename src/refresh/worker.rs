@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::domain::{Batch, DataChange, Dataset, RunRecord, RunState, StatusChange, Trigger};
 use crate::query::ReadModel;
-use crate::store::{BatchSwap, Store, StoreError};
+use crate::store::{BatchSwap, ProductStaging, StagedProducts, StagingError, Store, StoreError};
 
 use super::http::{HttpClient, RateLimiter, Validators};
 use super::sources::{Fetch, FetchContext, SourceAdapter};
@@ -280,28 +280,43 @@ impl Refresher {
             .cloned()
             .unwrap_or_else(|| Arc::new(RateLimiter::new(Duration::ZERO)));
         let cancel = self.shutdown.child_token();
+        // Product lines too many to hold go to the store as they arrive.
+        let staging = if adapter.stages_products() {
+            let staging = self
+                .store
+                .stage_products(name, cancel.clone())
+                .await
+                .map_err(Failure::failed)?;
+            Some(staging)
+        } else {
+            None
+        };
+        let started_at = Utc::now();
         let ctx = FetchContext {
             http: &self.http,
             limiter: &limiter,
             cancel: &cancel,
             dataset: &dataset,
             validators: &validators,
-            now: Utc::now(),
+            now: started_at,
+            products: staging.as_ref().map(ProductStaging::sink),
         };
         // Biased, cancellation first: a cancelled fetch also ends with an
         // error, and the run must then read CANCELLED, not FAILED.
         let fetched = tokio::select! {
             biased;
-            () = cancel.cancelled() => return Err(Failure::cancelled()),
+            () = cancel.cancelled() => Err(Failure::cancelled()),
             fetched = tokio::time::timeout(self.run_timeout, adapter.fetch(&ctx)) => match fetched {
-                Ok(Ok(fetched)) => fetched,
-                Ok(Err(_)) if cancel.is_cancelled() => return Err(Failure::cancelled()),
-                Ok(Err(error)) => return Err(Failure::failed(error)),
-                Err(_) => return Err(Failure::failed(format!(
+                Ok(Ok(fetched)) => Ok(fetched),
+                Ok(Err(_)) if cancel.is_cancelled() => Err(Failure::cancelled()),
+                Ok(Err(error)) => Err(Failure::failed(error)),
+                Err(_) => Err(Failure::failed(format!(
                     "took longer than the {} s limit for one run", self.run_timeout.as_secs()
                 ))),
             },
         };
+        let fetch_ms = elapsed_ms(started_at);
+        let (fetched, products) = finish_staging(fetched, staging).await?;
         let (batch, url_validators) = match fetched {
             Fetch::Unchanged => {
                 return self
@@ -312,15 +327,22 @@ impl Refresher {
             }
             Fetch::Data { batch, validators } => (batch, validators),
         };
-        if batch.rows() == 0 {
+        let staged_rows = products.as_ref().map_or(0, |p| p.rows);
+        if batch.rows() == 0 && staged_rows == 0 {
             // An empty answer more often means a broken query or a provider
             // outage than a world without trade: keep what we have.
             return Err(Failure::failed(
                 "the source returned no data; the stored data were kept",
             ));
         }
-        validate(&batch, &dataset, name, &self.policy, current_year(ctx.now))
-            .map_err(Failure::failed)?;
+        validate(
+            &batch,
+            &dataset,
+            name,
+            &self.policy,
+            current_year(started_at),
+        )
+        .map_err(Failure::failed)?;
         let status_changes = status_changes(&dataset, &batch);
         let swap = BatchSwap {
             run_id,
@@ -328,7 +350,9 @@ impl Refresher {
             batch: Arc::new(batch),
             status_changes,
             validators: url_validators,
+            products,
         };
+        let swap_started = Utc::now();
         let (record, changes) =
             self.store
                 .apply_batch(swap, cancel, now())
@@ -337,7 +361,17 @@ impl Refresher {
                     StoreError::Cancelled => Failure::cancelled(),
                     other => Failure::failed(other),
                 })?;
+        let swap_ms = elapsed_ms(swap_started);
+        let reload_started = Utc::now();
         self.reload().await;
+        tracing::debug!(
+            source = name,
+            run = run_id,
+            fetch_ms,
+            swap_ms,
+            reload_ms = elapsed_ms(reload_started),
+            "refresh phases"
+        );
         for change in changes {
             // No subscribers is fine: the change is in the store for replay.
             let _ = self.changes.send(change);
@@ -348,10 +382,36 @@ impl Refresher {
     /// Swaps the freshly committed dataset into the read model. If loading
     /// fails the old snapshot keeps serving, and the next run tries again.
     async fn reload(&self) {
-        match self.store.load().await {
+        match self.store.load_in_background().await {
             Ok(dataset) => self.read_model.replace(dataset),
             Err(error) => tracing::error!("refreshed data committed but not loaded: {error}"),
         }
+    }
+}
+
+/// Waits for the staging thread (if any) once the fetch is over: the staged
+/// lines when both went well, else the failure that explains the run best
+/// (a staging thread that refused a page makes the fetch fail with a bare
+/// "staging stopped"; its own error says why).
+async fn finish_staging(
+    fetched: Result<Fetch, Failure>,
+    staging: Option<ProductStaging>,
+) -> Result<(Fetch, Option<StagedProducts>), Failure> {
+    let staging_failure = |error: StagingError| match error {
+        StagingError::Cancelled => Failure::cancelled(),
+        other => Failure::failed(other),
+    };
+    match (fetched, staging) {
+        (Ok(fetched), None) => Ok((fetched, None)),
+        (Ok(fetched), Some(staging)) => match staging.finish().await {
+            Ok(staged) => Ok((fetched, Some(staged))),
+            Err(error) => Err(staging_failure(error)),
+        },
+        (Err(failure), None) => Err(failure),
+        (Err(failure), Some(staging)) => match staging.abandon().await {
+            Some(error) if failure.state == RunState::Failed => Err(staging_failure(error)),
+            _ => Err(failure),
+        },
     }
 }
 
@@ -381,6 +441,10 @@ fn status_changes(dataset: &Dataset, batch: &Batch) -> Vec<StatusChange> {
         .collect();
     changes.sort_by(|a, b| a.agreement_id.cmp(&b.agreement_id));
     changes
+}
+
+fn elapsed_ms(since: chrono::DateTime<Utc>) -> i64 {
+    (Utc::now() - since).num_milliseconds()
 }
 
 /// RFC 3339, seconds, UTC.

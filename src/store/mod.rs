@@ -11,11 +11,13 @@ mod migrations;
 mod products;
 mod refresh;
 mod rows;
+mod staging;
 mod stats;
 mod write;
 
 pub use products::rebuild_levels as rebuild_product_levels;
 pub use refresh::{BatchSwap, SourceState, UrlValidators};
+pub use staging::{GroupChange, ProductSink, ProductStaging, StagedProducts, StagingError};
 pub use stats::StoreStats;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +58,8 @@ pub enum StoreError {
     Cancelled,
     #[error("a database task stopped unexpectedly: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Background(#[from] crate::background::BackgroundError),
 }
 
 /// What applying the built-in dataset did.
@@ -91,6 +95,11 @@ impl Store {
         tokio::task::spawn_blocking(move || {
             let (mut writer, pages_checked) = open_writer(&path)?;
             migrations::run(&mut writer, &path)?;
+            Self::drop_stale_staging(&writer).map_err(|source| StoreError::Sqlite {
+                action: "clean up",
+                path: path.clone(),
+                source,
+            })?;
             Ok(Self {
                 path: Arc::new(path),
                 writer: Arc::new(Mutex::new(writer)),
@@ -154,6 +163,17 @@ impl Store {
         .await?
     }
 
+    /// [`load`](Self::load) on a background thread, which yields the CPU to
+    /// the threads answering calls: for reloads while the service serves.
+    pub async fn load_in_background(&self) -> Result<Dataset, StoreError> {
+        let store = self.clone();
+        crate::background::run("dataset-reload", move || {
+            let mut reader = open_reader(&store.path)?;
+            load::dataset(&mut reader, &store.path)
+        })
+        .await?
+    }
+
     /// Folds the write-ahead log into the database file and truncates it, so a
     /// stopped service leaves one self-contained file behind.
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
@@ -168,6 +188,13 @@ impl Store {
                 .map_err(|source| store.sqlite("checkpoint", source))
         })
         .await?
+    }
+
+    /// The writer connection (blocking: call from the blocking pool).
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn sqlite(&self, action: &'static str, source: rusqlite::Error) -> StoreError {

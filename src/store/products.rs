@@ -174,6 +174,15 @@ impl ProductLines for SqlLines<'_> {
     }
 }
 
+/// Whether `origin` has product lines summarised (so a swap must redo it).
+pub(crate) fn has_levels(tx: &Transaction<'_>, origin: &str) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM product_levels WHERE origin = ?1)",
+        [origin],
+        |row| row.get(0),
+    )
+}
+
 /// Recomputes `product_levels` for `origin` from its product rows; run in the
 /// transaction that swaps them, so the summary never disagrees with the lines.
 pub fn rebuild_levels(tx: &Transaction<'_>, origin: &str) -> rusqlite::Result<()> {

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::{Batch, ChangeKind, DataChange, RunRecord, RunState, StatusChange, Trigger};
 
 use super::rows::{self, keys as join_keys};
+use super::staging::{GroupChange, StagedProducts};
 use super::{Store, StoreError};
 
 /// ETag / Last-Modified remembered for one URL.
@@ -28,6 +29,9 @@ pub struct BatchSwap {
     pub batch: std::sync::Arc<Batch>,
     pub status_changes: Vec<StatusChange>,
     pub validators: Vec<UrlValidators>,
+    /// Product lines staged during the fetch (see `staging.rs`): they replace
+    /// the source's product lines, and the batch then carries none.
+    pub products: Option<StagedProducts>,
 }
 
 /// The last run and last success of one source.
@@ -137,6 +141,7 @@ impl Store {
             batch,
             status_changes,
             validators,
+            products,
         } = swap;
         let path = self.path.to_path_buf();
         let writer = self.writer.clone();
@@ -150,15 +155,26 @@ impl Store {
                 now: &now,
                 cancel: &cancel,
             };
-            swap.apply(&mut connection, &batch, &status_changes, &validators)
-                .map_err(|error| match error {
-                    SwapError::Cancelled => StoreError::Cancelled,
-                    SwapError::Sqlite(source) => StoreError::Sqlite {
-                        action: "swap refreshed data into",
-                        path,
-                        source,
-                    },
-                })
+            let applied = swap.apply(
+                &mut connection,
+                &batch,
+                &status_changes,
+                &validators,
+                products.as_ref(),
+            );
+            // Renamed into place, or refused: either way the staging
+            // tables have served.
+            if let Some(products) = products {
+                products.clean_up(&connection);
+            }
+            applied.map_err(|error| match error {
+                SwapError::Cancelled => StoreError::Cancelled,
+                SwapError::Sqlite(source) => StoreError::Sqlite {
+                    action: "swap refreshed data into",
+                    path,
+                    source,
+                },
+            })
         })
         .await?
     }
@@ -261,7 +277,7 @@ impl Store {
     }
 
     /// Runs `work` on the writer connection on the blocking pool.
-    async fn write<T: Send + 'static>(
+    pub(super) async fn write<T: Send + 'static>(
         &self,
         action: &'static str,
         work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -366,16 +382,33 @@ impl Swap<'_> {
         batch: &Batch,
         status_changes: &[StatusChange],
         validators: &[UrlValidators],
+        products: Option<&StagedProducts>,
     ) -> Result<(RunRecord, Vec<DataChange>), SwapError> {
+        debug_assert!(products.is_none() || batch.product_flows.is_empty());
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = stored_figures(&tx, self.source)?;
-        self.delete_previous(&tx)?;
-        self.insert(&tx, batch)?;
-        super::products::rebuild_levels(&tx, self.source)?;
+        // Staged product lines were compared with the stored ones while
+        // staging; the rest is compared here, figure by figure.
+        let per_figure_products = products.is_none();
+        let before = stored_figures(&tx, self.source, per_figure_products)?;
+        self.delete_previous(&tx, per_figure_products)?;
+        let product_table = products.map_or("product_flows", |p| p.names.table.as_str());
+        self.insert(&tx, batch, product_table)?;
         let after = batch_figures(batch);
         let mut changes = figure_changes(&before, &after);
         changes.extend(status_changes.iter().map(status_change));
-        let changes = self.record_changes(&tx, &changes, &before)?;
+        let mut changes = self.record_changes(&tx, &changes, &before)?;
+        let mut rows = batch.rows() as i64;
+        if let Some(products) = products {
+            changes.extend(self.record_group_changes(&tx, &products.changes)?);
+            self.swap_products(&tx, products)?;
+            rows += products.rows as i64;
+        }
+        if products.is_some()
+            || !batch.product_flows.is_empty()
+            || super::products::has_levels(&tx, self.source)?
+        {
+            super::products::rebuild_levels(&tx, self.source)?;
+        }
         self.save_validators(&tx, validators)?;
         tx.execute(
             "UPDATE refresh_runs SET state = ?2, finished_at = ?3, rows = ?4, changes = ?5, error = ''
@@ -384,7 +417,7 @@ impl Swap<'_> {
                 self.run_id,
                 RunState::Succeeded.as_str(),
                 self.now,
-                batch.rows() as i64,
+                rows,
                 changes.len() as i64
             ],
         )?;
@@ -404,15 +437,21 @@ impl Swap<'_> {
         Ok(())
     }
 
-    fn delete_previous(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
-        for table in [
+    /// Deletes the source's rows; its product lines only when `products`
+    /// (staged ones replace them by a table swap instead).
+    fn delete_previous(&self, tx: &Transaction<'_>, products: bool) -> rusqlite::Result<()> {
+        let tables = [
             "agreement_events",
             "trade_figures",
             "partner_flows",
             "product_flows",
             "indicator_values",
             "sources",
-        ] {
+        ];
+        for table in tables
+            .into_iter()
+            .filter(|table| products || *table != "product_flows")
+        {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE origin = ?1"),
                 [self.source],
@@ -421,7 +460,12 @@ impl Swap<'_> {
         Ok(())
     }
 
-    fn insert(&self, tx: &Transaction<'_>, batch: &Batch) -> Result<(), SwapError> {
+    fn insert(
+        &self,
+        tx: &Transaction<'_>,
+        batch: &Batch,
+        product_table: &str,
+    ) -> Result<(), SwapError> {
         let mut written = 0usize;
         let mut sources = tx.prepare_cached(rows::INSERT_SOURCE_REPLACE)?;
         for s in &batch.sources {
@@ -460,10 +504,10 @@ impl Swap<'_> {
             written += 1;
             self.check_cancel(written)?;
         }
-        let mut product_flows = tx.prepare_cached(
-            "INSERT INTO product_flows (reporter, partner, year, flow, hs_code, description, value_usd, source, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
+        let mut product_flows = tx.prepare_cached(&format!(
+            "INSERT INTO {product_table} (reporter, partner, year, flow, hs_code, description, value_usd, source, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        ))?;
         for f in &batch.product_flows {
             product_flows.execute(params![
                 f.reporter.as_str(),
@@ -571,6 +615,99 @@ impl Swap<'_> {
         Ok(recorded)
     }
 
+    /// One change per product group a staged run changed (no history row:
+    /// the revised lines have theirs, see [`Self::swap_products`]).
+    fn record_group_changes(
+        &self,
+        tx: &Transaction<'_>,
+        groups: &[GroupChange],
+    ) -> rusqlite::Result<Vec<DataChange>> {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO data_changes (run_id, source, kind, subject, year, old_value, new_value, committed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut recorded = Vec::with_capacity(groups.len());
+        for group in groups {
+            let subject = group.subject();
+            let old_value = group.old_total.map(|v| v.to_string());
+            let new_value = group.new_total.map(|v| v.to_string());
+            insert.execute(params![
+                self.run_id,
+                self.source,
+                group.kind.as_str(),
+                subject,
+                group.year,
+                old_value,
+                new_value,
+                self.now
+            ])?;
+            recorded.push(DataChange {
+                seq: tx.last_insert_rowid(),
+                run_id: self.run_id,
+                source: self.source.to_owned(),
+                kind: group.kind,
+                subject,
+                year: Some(group.year),
+                old_value,
+                new_value,
+                committed_at: self.now.to_owned(),
+            });
+        }
+        Ok(recorded)
+    }
+
+    /// Makes the staged table `product_flows`: the revised lines' history is
+    /// recorded, other origins' lines are copied over, the old table is
+    /// dropped and the staged one renamed, and whatever indexes or triggers
+    /// the old one had are created again. Part of the swap's transaction, so
+    /// readers see the old table or the new one, never a mix.
+    fn swap_products(
+        &self,
+        tx: &Transaction<'_>,
+        products: &StagedProducts,
+    ) -> rusqlite::Result<()> {
+        let names = &products.names;
+        tx.execute(
+            &format!(
+                "INSERT INTO figure_history (run_id, source, subject, year, old_value, new_value, replaced_at)
+                 SELECT ?1, ?2, subject, year, old_value, new_value, ?3 FROM {}",
+                names.revisions
+            ),
+            params![self.run_id, self.source, self.now],
+        )?;
+        tx.execute(
+            &format!(
+                "INSERT INTO {} (reporter, partner, year, flow, hs_code, description, value_usd, source, origin)
+                 SELECT reporter, partner, year, flow, hs_code, description, value_usd, source, origin
+                 FROM product_flows WHERE origin <> ?1",
+                names.table
+            ),
+            [self.source],
+        )?;
+        let extras: Vec<String> = tx
+            .prepare(
+                "SELECT sql FROM sqlite_master
+                 WHERE tbl_name = 'product_flows' AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute_batch("DROP TABLE product_flows")?;
+        // Legacy renaming leaves views and triggers that name product_flows
+        // alone (they name the renamed table again afterwards); the modern
+        // one would check them while no product_flows exists.
+        tx.execute_batch("PRAGMA legacy_alter_table = ON")?;
+        let renamed = tx.execute_batch(&format!(
+            "ALTER TABLE {} RENAME TO product_flows",
+            names.table
+        ));
+        tx.execute_batch("PRAGMA legacy_alter_table = OFF")?;
+        renamed?;
+        for sql in extras {
+            tx.execute_batch(&sql)?;
+        }
+        Ok(())
+    }
+
     fn save_validators(
         &self,
         tx: &Transaction<'_>,
@@ -664,8 +801,9 @@ fn trade_subject(reporter: &str, partner: &str, family: &str, field: &str) -> St
     format!("trade {reporter}→{partner} {family} {field}")
 }
 
-/// Every figure `source` holds now, keyed as [`batch_figures`] keys them.
-fn stored_figures(tx: &Transaction<'_>, source: &str) -> rusqlite::Result<Figures> {
+/// Every figure `source` holds now, keyed as [`batch_figures`] keys them;
+/// product lines only when `products`.
+fn stored_figures(tx: &Transaction<'_>, source: &str, products: bool) -> rusqlite::Result<Figures> {
     let mut figures = Figures::new();
     let mut statement = tx.prepare(
         "SELECT indicator, economy, vintage, year, value FROM indicator_values WHERE origin = ?1",
@@ -692,9 +830,10 @@ fn stored_figures(tx: &Transaction<'_>, source: &str) -> rusqlite::Result<Figure
         figures.insert((subject, Some(row.get(3)?)), Some(row.get(4)?));
     }
     let mut statement = tx.prepare(
-        "SELECT reporter, partner, flow, hs_code, year, value_usd FROM product_flows WHERE origin = ?1",
+        "SELECT reporter, partner, flow, hs_code, year, value_usd FROM product_flows
+         WHERE origin = ?1 AND ?2",
     )?;
-    let mut rows = statement.query([source])?;
+    let mut rows = statement.query(params![source, products])?;
     while let Some(row) = rows.next()? {
         let subject = product_subject(
             &row.get::<_, String>(0)?,

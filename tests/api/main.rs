@@ -6,6 +6,7 @@ mod agreements;
 mod conformance;
 mod crash;
 mod helpers;
+mod hs6;
 mod invalid;
 mod lifecycle;
 mod operations;

@@ -13,6 +13,8 @@
 
 use serde_json::{Map, Value};
 
+pub mod stream;
+
 use super::{ParseError, json_body, json_f64, json_str, json_u64};
 
 /// A data answer: the server's record count and the records.

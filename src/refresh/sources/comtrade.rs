@@ -3,10 +3,15 @@
 //! the configured partners. Keyed `data/v1/get` when a key is configured,
 //! the keyless `public/v1/preview` otherwise. Stored for local use only:
 //! Comtrade's licence forbids redistribution.
+//!
+//! In HS6 mode (`hs6`) it also fetches the HS6 lines of every partner, about
+//! a million for one reporter over five years, streamed and staged page by
+//! page (see `comtrade/hs6.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::background;
 use crate::domain::{Batch, EconomyCode, PartnerFlow, ProductFlow, Source, TradeFlow};
 use crate::refresh::parse::comtrade::{self, Record};
 
@@ -14,6 +19,8 @@ use super::{
     Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, parse_failure, provenance,
     redact, validators_of,
 };
+
+mod hs6;
 
 /// Comtrade's code for the World aggregate partner.
 const WORLD: u32 = 0;
@@ -28,6 +35,9 @@ pub struct Comtrade {
     pub partners: Vec<EconomyCode>,
     /// Years to fetch, oldest first.
     pub years: Vec<i32>,
+    /// HS6 mode: the HS6 lines of every partner, this many partners per
+    /// request, staged as they arrive. `None`: HS2/HS4 for `partners` only.
+    pub hs6: Option<usize>,
 }
 
 #[tonic::async_trait]
@@ -40,7 +50,14 @@ impl SourceAdapter for Comtrade {
         &self.settings
     }
 
+    fn stages_products(&self) -> bool {
+        self.hs6.is_some()
+    }
+
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<Fetch, SourceError> {
+        if let Some(partners_per_request) = self.hs6 {
+            return self.fetch_hs6(ctx, partners_per_request).await;
+        }
         let codes = self.reporter_codes(ctx).await?;
         let code_of = |economy: &EconomyCode| {
             codes
@@ -96,9 +113,17 @@ impl Comtrade {
         let partner = partner
             .map(|p| format!("&partnerCode={p}"))
             .unwrap_or_default();
-        let common = format!(
-            "period={year}&flowCode=X,M&cmdCode={cmd}{partner}&motCode=0&partner2Code=0&customsCode=C00&includeDesc=true"
-        );
+        self.url_with(
+            reporter,
+            &format!("period={year}&flowCode=X,M&cmdCode={cmd}{partner}"),
+        )
+    }
+
+    /// A data URL: `selection` (period, flows, commodities, partners) plus
+    /// the parameters every request pins.
+    fn url_with(&self, reporter: u32, selection: &str) -> String {
+        let common =
+            format!("{selection}&motCode=0&partner2Code=0&customsCode=C00&includeDesc=true");
         match self.settings.key {
             Some(_) => format!(
                 "{}/data/v1/get/C/A/HS?reporterCode={reporter}&{common}",
@@ -137,19 +162,20 @@ impl Comtrade {
     ) -> Result<(Vec<Record>, crate::store::UrlValidators), SourceError> {
         let body = ctx.get_in_full(url, self.key_header()).await?;
         let validators = validators_of(url, &body);
-        let response =
-            comtrade::parse_data(&body.body).map_err(|e| parse_failure(url, body.status, e))?;
+        // An all-partner answer is ~0.5 MB of JSON: milliseconds of parsing
+        // that would hold up the calls queued on this runtime worker.
+        let bytes = body.body.clone();
+        let response = background::run("comtrade-parse", move || comtrade::parse_data(&bytes))
+            .await
+            .map_err(|error| SourceError::Invalid(error.to_string()))?
+            .map_err(|e| parse_failure(url, body.status, e))?;
         if !(200..300).contains(&body.status) {
             return Err(SourceError::Status {
                 url: redact(url),
                 status: body.status,
             });
         }
-        let cap = if self.settings.key.is_some() {
-            KEYED_CAP
-        } else {
-            PREVIEW_CAP
-        };
+        let cap = self.cap();
         if response.count >= cap || response.records.len() as u64 >= cap {
             return Err(SourceError::Invalid(format!(
                 "{}: {} records hit the cap of {cap}; refusing an incomplete partner list",
@@ -176,6 +202,15 @@ impl Comtrade {
             )));
         }
         Ok((response.records, validators))
+    }
+
+    /// Records an answer may hold before it counts as cut short.
+    fn cap(&self) -> u64 {
+        if self.settings.key.is_some() {
+            KEYED_CAP
+        } else {
+            PREVIEW_CAP
+        }
     }
 
     fn source(

@@ -16,10 +16,10 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Batch, Dataset, Source};
-use crate::store::UrlValidators;
+use crate::store::{ProductSink, UrlValidators};
 
 use super::http::{
-    FetchError, FetchRequest, Fetched, FetchedBody, HttpClient, RateLimiter, Validators,
+    BodySink, FetchError, FetchRequest, Fetched, FetchedBody, HttpClient, RateLimiter, Validators,
 };
 use super::parse::ParseError;
 
@@ -101,6 +101,9 @@ pub struct FetchContext<'a> {
     /// Validators from the previous successful run, by URL.
     pub validators: &'a HashMap<String, Validators>,
     pub now: DateTime<Utc>,
+    /// Where product lines go as they arrive, for an adapter that
+    /// [stages them](SourceAdapter::stages_products).
+    pub products: Option<&'a ProductSink>,
 }
 
 impl FetchContext<'_> {
@@ -125,6 +128,38 @@ impl FetchContext<'_> {
         self.request(url, headers, None)
             .await?
             .ok_or_else(|| SourceError::Invalid(format!("{}: 304 without validators", redact(url))))
+    }
+
+    /// GETs `url` without validators, handing a 2xx body to `sink` as it
+    /// arrives (up to `max_body_bytes`; see [`HttpClient::get_into`]). Other
+    /// answers come back whole, for the adapter to read the provider's error.
+    pub async fn get_into(
+        &self,
+        url: &str,
+        headers: Vec<(&'static str, String)>,
+        max_body_bytes: usize,
+        sink: &mut dyn BodySink,
+    ) -> Result<FetchedBody, SourceError> {
+        let request = FetchRequest {
+            url,
+            headers,
+            validators: None,
+        };
+        let fetched = self
+            .http
+            .get_into(&request, self.limiter, self.cancel, max_body_bytes, sink)
+            .await;
+        match fetched {
+            Ok(Fetched::Body(body)) => Ok(body),
+            Ok(Fetched::NotModified) => Err(SourceError::Invalid(format!(
+                "{}: 304 without validators",
+                redact(url)
+            ))),
+            Err(source) => Err(SourceError::Http {
+                url: redact(url),
+                source,
+            }),
+        }
     }
 
     async fn request(
@@ -254,6 +289,12 @@ pub trait SourceAdapter: Send + Sync {
     /// Why this source cannot run as configured (e.g. no key), if so.
     fn skip_reason(&self) -> Option<String> {
         None
+    }
+    /// True when the fetch sends its product lines to
+    /// [`FetchContext::products`] page by page instead of returning them in
+    /// the batch (too many to hold in memory).
+    fn stages_products(&self) -> bool {
+        false
     }
     /// Fetches and maps everything this source provides.
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<Fetch, SourceError>;

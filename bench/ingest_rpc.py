@@ -1,0 +1,140 @@
+"""TriggerRefresh and ListRefreshRuns for bench/ingest, without a gRPC library.
+
+Requests are framed and responses decoded by hand (the messages are small),
+and sent with nghttp, which comes with h2load in Debian's nghttp2-client.
+
+  ingest_rpc.py latest ADDR TOKEN         id of the newest comtrade run (0: none)
+  ingest_rpc.py trigger ADDR TOKEN        TriggerRefresh(comtrade); waits for the run
+  ingest_rpc.py wait ADDR TOKEN AFTER_ID  polls ListRefreshRuns until a run newer
+                                          than AFTER_ID ends; prints
+                                          "<unix ns> <STATE> <rows> <changes> <error>"
+"""
+
+import struct
+import subprocess
+import sys
+import time
+
+STATES = {
+    0: "UNSPECIFIED", 1: "RUNNING", 2: "SUCCEEDED", 3: "UNCHANGED", 4: "FAILED",
+    5: "SKIPPED", 6: "SKIPPED_OVERLAP", 7: "CANCELLED", 8: "INTERRUPTED",
+}
+SERVICE = "/tradepact.v1.RefreshService/"
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def string(field: int, text: str) -> bytes:
+    data = text.encode()
+    return varint(field << 3 | 2) + varint(len(data)) + data
+
+
+def number(field: int, value: int) -> bytes:
+    return varint(field << 3) + varint(value)
+
+
+def fields(message: bytes):
+    """(field number, value) pairs: ints for varints, bytes for the rest."""
+    position = 0
+    while position < len(message):
+        key, position = read_varint(message, position)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, position = read_varint(message, position)
+        elif wire == 2:
+            length, position = read_varint(message, position)
+            value = message[position : position + length]
+            position += length
+        elif wire == 1:
+            value, position = message[position : position + 8], position + 8
+        elif wire == 5:
+            value, position = message[position : position + 4], position + 4
+        else:
+            raise ValueError(f"wire type {wire}")
+        yield field, value
+
+
+def read_varint(data: bytes, position: int):
+    value, shift = 0, 0
+    while True:
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, position
+
+
+def run_of(message: bytes) -> dict:
+    run = {"id": 0, "source": "", "state": "UNSPECIFIED", "rows": 0, "changes": 0, "error": ""}
+    for field, value in fields(message):
+        if field == 1:
+            run["id"] = value
+        elif field == 2:
+            run["source"] = value.decode()
+        elif field == 3:
+            run["state"] = STATES.get(value, str(value))
+        elif field == 7:
+            run["rows"] = value
+        elif field == 8:
+            run["changes"] = value
+        elif field == 9:
+            run["error"] = value.decode()
+    return run
+
+
+def call(addr: str, method: str, message: bytes, token: str, timeout: float) -> bytes:
+    frame = b"\x00" + struct.pack(">I", len(message)) + message
+    result = subprocess.run(
+        [
+            "nghttp", "-H", "content-type: application/grpc", "-H", "te: trailers",
+            "-H", f"authorization: Bearer {token}", "-d", "-", f"http://{addr}{SERVICE}{method}",
+        ],
+        input=frame, capture_output=True, timeout=timeout, check=False,
+    )
+    body = result.stdout
+    if len(body) < 5:
+        raise RuntimeError(f"{method}: no answer ({result.stderr.decode(errors='replace').strip()})")
+    length = struct.unpack(">I", body[1:5])[0]
+    return body[5 : 5 + length]
+
+
+def runs(addr: str, token: str) -> list:
+    request = string(1, "comtrade") + number(2, 5)
+    response = call(addr, "ListRefreshRuns", request, token, 30)
+    return [run_of(value) for field, value in fields(response) if field == 1]
+
+
+def main() -> None:
+    command, addr, token = sys.argv[1], sys.argv[2], sys.argv[3]
+    if command == "latest":
+        found = runs(addr, token)
+        print(found[0]["id"] if found else 0)
+    elif command == "trigger":
+        run = run_of(call(addr, "TriggerRefresh", string(1, "comtrade"), token, 3600))
+        print(f"{time.time_ns()} {run['state']} {run['rows']} {run['changes']} {run['error']}")
+    elif command == "wait":
+        after = int(sys.argv[4])
+        deadline = time.monotonic() + 3600
+        while time.monotonic() < deadline:
+            done = [r for r in runs(addr, token) if r["id"] > after and r["state"] != "RUNNING"]
+            if done:
+                run = done[0]
+                print(f"{time.time_ns()} {run['state']} {run['rows']} {run['changes']} {run['error']}")
+                return
+            time.sleep(0.05)
+        raise SystemExit("no run ended within an hour")
+    else:
+        raise SystemExit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main()
