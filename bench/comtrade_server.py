@@ -12,6 +12,7 @@ HTTP/1.1 keep-alive. Usage: comtrade_server.py DATA_DIR PORT_FILE
 """
 
 import json
+import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +25,12 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     data: Path = Path()
     pieces: dict = {}
+
+    def setup(self) -> None:
+        super().setup()
+        # No Nagle: a small answer goes out as two writes (head, body), and
+        # the second must not wait for the client's delayed ACK (40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format, *args):  # noqa: A002 - quiet
         pass

@@ -356,7 +356,9 @@ pub struct RefreshSettings {
     pub comtrade_schedule: String,
     /// Also fetch the HS6 product lines of every partner (about a million for
     /// one reporter over five years), streamed and staged as they arrive.
-    /// Needs --comtrade-key: the keyless preview stops at 500 records.
+    /// Needs --comtrade-key: the keyless preview stops at 500 records. These
+    /// answers are never held whole, so --http-max-body-mib does not apply to
+    /// them; they may be up to 2 KiB a record (~195 MiB at the 100,000 cap).
     #[arg(long, env = "TRADEPACT_COMTRADE_HS6", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub comtrade_hs6: bool,
     /// In HS6 mode, partners asked for per request. 17 keeps every answer

@@ -506,3 +506,44 @@ async fn a_staging_table_left_by_a_crash_is_dropped_at_open() {
             .any(|n| n.starts_with("product_flows_next"))
     );
 }
+
+#[tokio::test]
+async fn a_reader_inside_a_transaction_keeps_its_snapshot_across_the_swap() {
+    let (dir, store) = open_temp().await;
+    let path = dir.path().join("t.db");
+    let s = source("comtrade-1");
+    run(
+        &store,
+        vec![page(2022, &s, &[("KHM", "870321", 3.0)])],
+        vec![Arc::clone(&s)],
+    )
+    .await
+    .expect("first run");
+    let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("a reader");
+    reader.execute_batch("BEGIN").expect("read transaction");
+    let count = |c: &Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM product_flows", [], |row| row.get(0))
+            .expect("counts")
+    };
+    assert_eq!(count(&reader), 1);
+    let second = page(
+        2022,
+        &s,
+        &[
+            ("KHM", "870321", 3.0),
+            ("VNM", "870321", 1.0),
+            ("USA", "870321", 2.0),
+        ],
+    );
+    run(&store, vec![second], vec![s])
+        .await
+        .expect("the swap does not wait for the reader");
+    assert_eq!(
+        count(&reader),
+        1,
+        "the open transaction still sees the old table"
+    );
+    reader.execute_batch("COMMIT").expect("ends");
+    assert_eq!(count(&reader), 3, "a new one sees the new table");
+}
