@@ -386,9 +386,15 @@ impl Swap<'_> {
     ) -> Result<(RunRecord, Vec<DataChange>), SwapError> {
         debug_assert!(products.is_none() || batch.product_flows.is_empty());
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Product lines are only touched when this origin has or brings
+        // some: at Comtrade scale, finding "none" by scanning them (there is
+        // no index on origin) would hold the write lock for seconds.
+        let has_products = products.is_some()
+            || !batch.product_flows.is_empty()
+            || super::products::has_levels(&tx, self.source)?;
         // Staged product lines were compared with the stored ones while
         // staging; the rest is compared here, figure by figure.
-        let per_figure_products = products.is_none();
+        let per_figure_products = products.is_none() && has_products;
         let before = stored_figures(&tx, self.source, per_figure_products)?;
         self.delete_previous(&tx, per_figure_products)?;
         let product_table = products.map_or("product_flows", |p| p.names.table.as_str());
@@ -403,10 +409,7 @@ impl Swap<'_> {
             self.swap_products(&tx, products)?;
             rows += products.rows as i64;
         }
-        if products.is_some()
-            || !batch.product_flows.is_empty()
-            || super::products::has_levels(&tx, self.source)?
-        {
+        if has_products {
             super::products::rebuild_levels(&tx, self.source)?;
         }
         self.save_validators(&tx, validators)?;
