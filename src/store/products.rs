@@ -99,14 +99,12 @@ impl ProductLines for SqlLines<'_> {
              ORDER BY total DESC, code LIMIT ?7";
         let limit = limit as i64;
         let from = from_digits as i64;
-        let mut statement = self
-            .0
-            .prepare_cached(if digits == from_digits {
-                STORED
-            } else {
-                SUMMED
-            })
-            .map_err(sql_failure)?;
+        let mut statement = if digits == from_digits {
+            self.0.prepare_cached(STORED)
+        } else {
+            self.0.prepare_cached(SUMMED)
+        }
+        .map_err(sql_failure)?;
         let line = |row: &rusqlite::Row<'_>| {
             Ok(StoredLine {
                 hs_code: row.get(0)?,

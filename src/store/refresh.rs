@@ -443,18 +443,17 @@ impl Swap<'_> {
     /// Deletes the source's rows; its product lines only when `products`
     /// (staged ones replace them by a table swap instead).
     fn delete_previous(&self, tx: &Transaction<'_>, products: bool) -> rusqlite::Result<()> {
-        let tables = [
+        for table in [
             "agreement_events",
             "trade_figures",
             "partner_flows",
             "product_flows",
             "indicator_values",
             "sources",
-        ];
-        for table in tables
-            .into_iter()
-            .filter(|table| products || *table != "product_flows")
-        {
+        ] {
+            if table == "product_flows" && !products {
+                continue;
+            }
             tx.execute(
                 &format!("DELETE FROM {table} WHERE origin = ?1"),
                 [self.source],

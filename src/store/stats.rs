@@ -18,16 +18,9 @@ pub struct StoreStats {
     pub size_bytes: u64,
 }
 
-/// Data rows per origin, one statement per data table. Product lines are
-/// counted from their summary: counting millions of rows on every metrics
-/// scrape would read the whole table.
-const ROW_COUNTS: &[&str] = &[
-    "SELECT origin, count(*) FROM agreement_events GROUP BY origin",
-    "SELECT origin, count(*) FROM trade_figures GROUP BY origin",
-    "SELECT origin, count(*) FROM partner_flows GROUP BY origin",
-    "SELECT origin, sum(lines) FROM product_levels GROUP BY origin",
-    "SELECT origin, count(*) FROM indicator_values GROUP BY origin",
-];
+/// Product lines per origin, counted from their summary: counting millions
+/// of rows on every metrics scrape would read the whole table.
+const PRODUCT_LINES: &str = "SELECT origin, sum(lines) FROM product_levels GROUP BY origin";
 
 impl Store {
     /// Reads [`StoreStats`] (several small aggregate queries).
@@ -81,8 +74,15 @@ fn read(connection: &rusqlite::Connection) -> rusqlite::Result<StoreStats> {
         let (source, at) = success?;
         stats.last_success.insert(source, at);
     }
-    for sql in ROW_COUNTS {
-        let mut statement = connection.prepare(sql)?;
+    for table in [
+        "agreement_events",
+        "trade_figures",
+        "partner_flows",
+        "indicator_values",
+    ] {
+        let mut statement = connection.prepare(&format!(
+            "SELECT origin, count(*) FROM {table} GROUP BY origin"
+        ))?;
         let counts = statement.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
         })?;
@@ -90,6 +90,14 @@ fn read(connection: &rusqlite::Connection) -> rusqlite::Result<StoreStats> {
             let (origin, rows) = count?;
             *stats.rows.entry(origin).or_default() += rows.max(0) as u64;
         }
+    }
+    let mut statement = connection.prepare(PRODUCT_LINES)?;
+    let counts = statement.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    for count in counts {
+        let (origin, rows) = count?;
+        *stats.rows.entry(origin).or_default() += rows.max(0) as u64;
     }
     Ok(stats)
 }

@@ -478,11 +478,18 @@ impl Decoder for RawCodec {
 const RPCS: [(&str, &[&str]); 11] = [
     (
         "/tradepact.v1.AgreementService/GetAgreement",
-        &["id", "as_of"],
+        &["id", "as_of", "view"],
     ),
     (
         "/tradepact.v1.AgreementService/ListAgreements",
-        &["party", "status", "as_of", "page_size", "page_token"],
+        &[
+            "party",
+            "status",
+            "as_of",
+            "page_size",
+            "page_token",
+            "view",
+        ],
     ),
     (
         "/tradepact.v1.AgreementService/ListNegotiationRounds",
