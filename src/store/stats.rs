@@ -83,15 +83,17 @@ fn read(connection: &rusqlite::Connection) -> rusqlite::Result<StoreStats> {
         let mut statement = connection.prepare(&format!(
             "SELECT origin, count(*) FROM {table} GROUP BY origin"
         ))?;
-        let counts = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-        })?;
-        for count in counts {
-            let (origin, rows) = count?;
-            *stats.rows.entry(origin).or_default() += rows.max(0) as u64;
-        }
+        add_rows(&mut stats, &mut statement)?;
     }
-    let mut statement = connection.prepare(PRODUCT_LINES)?;
+    add_rows(&mut stats, &mut connection.prepare(PRODUCT_LINES)?)?;
+    Ok(stats)
+}
+
+/// Adds the `(origin, rows)` pairs `statement` yields to the per-origin counts.
+fn add_rows(
+    stats: &mut StoreStats,
+    statement: &mut rusqlite::Statement<'_>,
+) -> rusqlite::Result<()> {
     let counts = statement.query_map([], |row| {
         Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
     })?;
@@ -99,5 +101,5 @@ fn read(connection: &rusqlite::Connection) -> rusqlite::Result<StoreStats> {
         let (origin, rows) = count?;
         *stats.rows.entry(origin).or_default() += rows.max(0) as u64;
     }
-    Ok(stats)
+    Ok(())
 }

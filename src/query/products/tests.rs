@@ -1,25 +1,8 @@
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use super::*;
 use crate::domain::{Economy, ProductFlow, QuotedProducts};
-
-fn code(text: &str) -> EconomyCode {
-    EconomyCode::parse(text).expect("valid code")
-}
-
-fn source(key: &str) -> Arc<Source> {
-    Arc::new(Source {
-        key: key.into(),
-        title: key.into(),
-        publisher: "test".into(),
-        url: format!("http://example.test/{key}"),
-        published: None,
-        retrieved_at: None,
-        license: "test".into(),
-        redistributable: false,
-    })
-}
+use crate::query::test_support::{code, source};
 
 /// Product lines held in memory, answering as the store's SQL does; the
 /// store's own implementation is exercised end to end in tests/api.

@@ -1,24 +1,6 @@
-use std::sync::Arc;
-
 use super::*;
 use crate::domain::{Economy, PartnerFlow, QuotedRank};
-
-fn code(text: &str) -> EconomyCode {
-    EconomyCode::parse(text).expect("valid code")
-}
-
-fn source(key: &str) -> Arc<Source> {
-    Arc::new(Source {
-        key: key.into(),
-        title: key.into(),
-        publisher: "test".into(),
-        url: format!("http://example.test/{key}"),
-        published: None,
-        retrieved_at: None,
-        license: "test".into(),
-        redistributable: false,
-    })
-}
+use crate::query::test_support::{code, source};
 
 fn dataset() -> Dataset {
     let mut dataset = Dataset::default();

@@ -1,0 +1,22 @@
+//! Values the query unit tests build their datasets from.
+
+use std::sync::Arc;
+
+use crate::domain::{EconomyCode, Source};
+
+pub fn code(text: &str) -> EconomyCode {
+    EconomyCode::parse(text).expect("valid code")
+}
+
+pub fn source(key: &str) -> Arc<Source> {
+    Arc::new(Source {
+        key: key.into(),
+        title: key.into(),
+        publisher: "test".into(),
+        url: format!("http://example.test/{key}"),
+        published: None,
+        retrieved_at: None,
+        license: "test".into(),
+        redistributable: false,
+    })
+}
