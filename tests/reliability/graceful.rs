@@ -103,7 +103,7 @@ async fn client(
         };
         let outcome = match answer {
             Ok(Ok(wrong)) => Ok(wrong),
-            Ok(Err(status)) => Err((status.code(), status.message().to_owned())),
+            Ok(Err(status)) => Err((status.code(), describe(&status))),
             Err(_) => Err((
                 Code::DeadlineExceeded,
                 format!("no answer within {limit:?} (client side)"),
@@ -125,6 +125,45 @@ async fn client(
         }
     }
     calls
+}
+
+/// The status's code and message, and the HTTP/2 error behind it if any:
+/// tonic reports every h2 error with NO_ERROR as INTERNAL "http2 error",
+/// so the message alone cannot tell a refused call from a broken one.
+fn describe(status: &tonic::Status) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(status);
+    while let Some(error) = source {
+        if let Some(h2) = error.downcast_ref::<h2::Error>() {
+            let refused =
+                h2.is_go_away() && h2.is_remote() && h2.reason() == Some(h2::Reason::NO_ERROR);
+            return format!(
+                "{} [h2: {h2}{}]",
+                status.message(),
+                if refused {
+                    "; GOAWAY_NOT_PROCESSED"
+                } else {
+                    ""
+                }
+            );
+        }
+        source = error.source();
+    }
+    status.message().to_owned()
+}
+
+/// Whether a failed call was refused rather than broken: the server never
+/// took it. UNAVAILABLE; the client's transport giving up on a connection the
+/// server closed (hyper's "operation was canceled" when a request raced the
+/// GOAWAY, which tonic reports as CANCELLED); or h2 failing the stream with
+/// the server's graceful GOAWAY (remote, NO_ERROR). h2 gives that error only
+/// to streams above the GOAWAY's last-stream-id, which the server promises
+/// it never processed (RFC 9113 §6.8), and to streams opened after the
+/// GOAWAY arrived, which never left the client.
+fn is_refusal(code: Code, message: &str) -> bool {
+    matches!(code, Code::Unavailable)
+        || (matches!(code, Code::Unknown) && message.contains("transport error"))
+        || (matches!(code, Code::Cancelled) && message.contains("operation was canceled"))
+        || (matches!(code, Code::Internal) && message.ends_with("; GOAWAY_NOT_PROCESSED]"))
 }
 
 /// Totals over a trial's calls.
@@ -275,15 +314,7 @@ async fn sigterm_under_load_drains_calls_and_settles_the_refresh() {
                     }
                 }
                 Err((code, message)) => {
-                    // A refusal: UNAVAILABLE, or the client's transport
-                    // giving up on a connection the server closed (hyper's
-                    // "operation was canceled" when a request raced the
-                    // GOAWAY, which tonic reports as CANCELLED).
-                    let refusal = matches!(code, Code::Unavailable)
-                        || (matches!(code, Code::Unknown) && message.contains("transport error"))
-                        || (matches!(code, Code::Cancelled)
-                            && message.contains("operation was canceled"));
-                    if refusal && call.started >= before_signal {
+                    if is_refusal(*code, message) && call.started >= before_signal {
                         tally.refused_after += 1;
                         refusal_kinds.insert(format!("{code:?}: {message}"));
                     } else {
