@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
@@ -20,6 +21,7 @@ use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::{HealthReporter, HealthService};
 
 use crate::config::Settings;
+use crate::grpc::coalesce::CoalescedIo;
 use crate::grpc::layer::{CallLayer, CallPolicy};
 use crate::grpc::service::agreement_service_server::AgreementServiceServer;
 use crate::grpc::service::indicator_service_server::IndicatorServiceServer;
@@ -302,6 +304,9 @@ fn grpc_server(
             RefreshServiceServer::new(refresh_api),
             settings
         ));
+    // Each connection's writes are gathered until h2 flushes (see
+    // `grpc::coalesce`): one system call per batch of answers, not per answer.
+    let incoming = incoming.map(|accepted| accepted.map(CoalescedIo::new));
     Ok(router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()))
 }
 

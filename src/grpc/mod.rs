@@ -5,6 +5,7 @@
 
 mod agreements;
 pub mod answer;
+pub mod coalesce;
 mod convert;
 mod indicators;
 pub mod layer;
