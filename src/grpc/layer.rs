@@ -6,7 +6,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -131,7 +132,22 @@ fn request_id<B>(request: &Request<B>) -> String {
         .get(REQUEST_ID)
         .and_then(|value| value.to_str().ok())
         .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+/// A new request id, shaped as a version-4 UUID: a random base drawn once
+/// per process with the call's sequence number in its last 48 bits. Unique
+/// within the process and unrelated across processes, which is all a log
+/// correlation id needs; drawing each from the OS (`Uuid::new_v4`) cost a
+/// `getrandom` system call per call.
+fn new_request_id() -> String {
+    static IDS: OnceLock<(u128, AtomicU64)> = OnceLock::new();
+    let (base, sequence) = IDS.get_or_init(|| (uuid::Uuid::new_v4().as_u128(), AtomicU64::new(0)));
+    let n = sequence.fetch_add(1, Ordering::Relaxed) & ((1 << 48) - 1);
+    let bytes = (base ^ u128::from(n)).to_be_bytes();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 fn with_request_id(mut response: Response<Body>, request_id: &str) -> Response<Body> {
@@ -151,4 +167,37 @@ fn status_of(response: &Response<Body>) -> tonic::Code {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<i32>().ok())
         .map_or(tonic::Code::Ok, tonic::Code::from_i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_request_ids_are_distinct_version_4_uuids() {
+        let ids: Vec<String> = (0..1000).map(|_| new_request_id()).collect();
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        for id in &ids {
+            let parsed = uuid::Uuid::parse_str(id).expect("a UUID");
+            assert_eq!(parsed.get_version_num(), 4, "{id}");
+            assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_sane_client_request_id_is_kept_and_a_bad_one_replaced() {
+        let with = |value: &str| {
+            let mut request = Request::new(());
+            request.headers_mut().insert(
+                REQUEST_ID,
+                HeaderValue::from_str(value).expect("a header value"),
+            );
+            request_id(&request)
+        };
+        assert_eq!(with("abc-123"), "abc-123");
+        let replaced = with(&"x".repeat(129));
+        assert!(uuid::Uuid::parse_str(&replaced).is_ok(), "{replaced}");
+        assert!(uuid::Uuid::parse_str(&request_id(&Request::new(()))).is_ok());
+    }
 }
