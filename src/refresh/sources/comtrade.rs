@@ -59,25 +59,22 @@ impl SourceAdapter for Comtrade {
             return self.fetch_hs6(ctx, partners_per_request).await;
         }
         let codes = self.reporter_codes(ctx).await?;
-        let code_of = |economy: &EconomyCode| {
-            codes
-                .get(economy.as_str())
-                .copied()
-                .ok_or_else(|| SourceError::Invalid(format!("Comtrade has no code for {economy}")))
-        };
         let mut batch = Batch::default();
         let mut validators = Vec::new();
         for reporter in &self.reporters {
-            let reporter_code = code_of(reporter)?;
+            let reporter_code = code_of(&codes, reporter)?;
             for &year in &self.years {
-                let url = self.url(reporter_code, year, "TOTAL", None);
-                let (records, body_validators) = self.records(ctx, &url, reporter, year).await?;
-                validators.push(body_validators);
-                let source = self.source(ctx, &url, reporter, year, "all partners");
-                add_partner_flows(&mut batch, ctx, reporter, &records, &source);
-                batch.sources.push(source);
+                self.all_partner_totals(
+                    ctx,
+                    reporter,
+                    reporter_code,
+                    year,
+                    &mut batch,
+                    &mut validators,
+                )
+                .await?;
                 for partner in &self.partners {
-                    let partner_code = code_of(partner)?;
+                    let partner_code = code_of(&codes, partner)?;
                     for level in ["AG2", "AG4"] {
                         let url = self.url(reporter_code, year, level, Some(partner_code));
                         let (records, body_validators) =
@@ -95,7 +92,37 @@ impl SourceAdapter for Comtrade {
     }
 }
 
+/// The Comtrade code of `economy`, from [`Comtrade::reporter_codes`].
+fn code_of(codes: &HashMap<String, u32>, economy: &EconomyCode) -> Result<u32, SourceError> {
+    codes
+        .get(economy.as_str())
+        .copied()
+        .ok_or_else(|| SourceError::Invalid(format!("Comtrade has no code for {economy}")))
+}
+
 impl Comtrade {
+    /// One reporter's all-partner totals for `year`: their partner flows and
+    /// source go into `batch`, the answer's validators into `validators`,
+    /// and the records are returned for what builds on them (HS6 mode picks
+    /// its partners from them).
+    async fn all_partner_totals(
+        &self,
+        ctx: &FetchContext<'_>,
+        reporter: &EconomyCode,
+        reporter_code: u32,
+        year: i32,
+        batch: &mut Batch,
+        validators: &mut Vec<crate::store::UrlValidators>,
+    ) -> Result<Vec<Record>, SourceError> {
+        let url = self.url(reporter_code, year, "TOTAL", None);
+        let (records, body_validators) = self.records(ctx, &url, reporter, year).await?;
+        validators.push(body_validators);
+        let source = self.source(ctx, &url, reporter, year, "all partners");
+        add_partner_flows(batch, ctx, reporter, &records, &source);
+        batch.sources.push(source);
+        Ok(records)
+    }
+
     fn base(&self) -> &str {
         self.settings.base_url.trim_end_matches('/')
     }

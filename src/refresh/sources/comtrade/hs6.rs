@@ -31,8 +31,8 @@ use crate::refresh::validate;
 use crate::store::UrlValidators;
 
 use super::{
-    Comtrade, Fetch, FetchContext, KEYED_CAP, SourceError, WORLD, add_partner_flows, flow_of,
-    known_partner, parse_failure, redact, validators_of,
+    Comtrade, Fetch, FetchContext, KEYED_CAP, SourceError, WORLD, code_of, flow_of, known_partner,
+    parse_failure, redact, validators_of,
 };
 
 /// Largest answer accepted in HS6 mode. A keyed answer holds up to 100,000
@@ -56,25 +56,23 @@ impl Comtrade {
             SourceError::Invalid("HS6 mode needs somewhere to stage product lines".to_owned())
         })?;
         let codes = self.reporter_codes(ctx).await?;
-        let code_of = |economy: &EconomyCode| {
-            codes
-                .get(economy.as_str())
-                .copied()
-                .ok_or_else(|| SourceError::Invalid(format!("Comtrade has no code for {economy}")))
-        };
         let current_year = validate::current_year(ctx.now);
         let per_request = partners_per_request.clamp(1, usize::from(u16::MAX));
         let mut batch = Batch::default();
         let mut validators = Vec::new();
         for reporter in &self.reporters {
-            let reporter_code = code_of(reporter)?;
+            let reporter_code = code_of(&codes, reporter)?;
             for &year in &self.years {
-                let url = self.url(reporter_code, year, "TOTAL", None);
-                let (records, body_validators) = self.records(ctx, &url, reporter, year).await?;
-                validators.push(body_validators);
-                let source = self.source(ctx, &url, reporter, year, "all partners");
-                add_partner_flows(&mut batch, ctx, reporter, &records, &source);
-                batch.sources.push(source);
+                let records = self
+                    .all_partner_totals(
+                        ctx,
+                        reporter,
+                        reporter_code,
+                        year,
+                        &mut batch,
+                        &mut validators,
+                    )
+                    .await?;
                 let mut pages = Vec::new();
                 for flow in [TradeFlow::Export, TradeFlow::Import] {
                     let flow_code = flow_letter(flow);
@@ -102,7 +100,7 @@ impl Comtrade {
                             "rejected by validation: partner '{partner}' is not a known economy"
                         )));
                     }
-                    let partner_code = code_of(partner)?;
+                    let partner_code = code_of(&codes, partner)?;
                     for level in ["AG2", "AG4"] {
                         let url = self.url(reporter_code, year, level, Some(partner_code));
                         let flows = vec![TradeFlow::Export, TradeFlow::Import];
