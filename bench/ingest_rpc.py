@@ -15,30 +15,15 @@ import subprocess
 import sys
 import time
 
+# The protobuf field encoders and the gRPC frame bench/payloads.py writes
+# the benchmark requests with (bench/ is on the path: scripts run from it).
+from payloads import frame, number, string
+
 STATES = {
     0: "UNSPECIFIED", 1: "RUNNING", 2: "SUCCEEDED", 3: "UNCHANGED", 4: "FAILED",
     5: "SKIPPED", 6: "SKIPPED_OVERLAP", 7: "CANCELLED", 8: "INTERRUPTED",
 }
 SERVICE = "/tradepact.v1.RefreshService/"
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def string(field: int, text: str) -> bytes:
-    data = text.encode()
-    return varint(field << 3 | 2) + varint(len(data)) + data
-
-
-def number(field: int, value: int) -> bytes:
-    return varint(field << 3) + varint(value)
 
 
 def fields(message: bytes):
@@ -92,13 +77,12 @@ def run_of(message: bytes) -> dict:
 
 
 def call(addr: str, method: str, message: bytes, token: str, timeout: float) -> bytes:
-    frame = b"\x00" + struct.pack(">I", len(message)) + message
     result = subprocess.run(
         [
             "nghttp", "-H", "content-type: application/grpc", "-H", "te: trailers",
             "-H", f"authorization: Bearer {token}", "-d", "-", f"http://{addr}{SERVICE}{method}",
         ],
-        input=frame, capture_output=True, timeout=timeout, check=False,
+        input=frame(message), capture_output=True, timeout=timeout, check=False,
     )
     body = result.stdout
     if len(body) < 5:
