@@ -11,8 +11,6 @@ mod indicators;
 mod input;
 pub(crate) mod paging;
 mod products;
-#[cfg(test)]
-mod test_support;
 mod trade;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::*;
 use crate::domain::{Economy, ProductFlow, QuotedProducts};
-use crate::query::test_support::{code, source};
+use crate::test_support::{code, source};
 
 /// Product lines held in memory, answering as the store's SQL does; the
 /// store's own implementation is exercised end to end in tests/api.

@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::{Economy, PartnerFlow, QuotedRank};
-use crate::query::test_support::{code, source};
+use crate::test_support::{code, source};
 
 fn dataset() -> Dataset {
     let mut dataset = Dataset::default();

@@ -1,24 +1,6 @@
-use std::sync::Arc;
-
 use super::*;
-use crate::domain::{Economy, PartnerFlow, Source, TradeFlow};
-
-fn code(text: &str) -> EconomyCode {
-    EconomyCode::parse(text).expect("valid code")
-}
-
-fn source(key: &str) -> Arc<Source> {
-    Arc::new(Source {
-        key: key.into(),
-        title: key.into(),
-        publisher: "test".into(),
-        url: String::new(),
-        published: None,
-        retrieved_at: None,
-        license: String::new(),
-        redistributable: false,
-    })
-}
+use crate::domain::{Economy, PartnerFlow, TradeFlow};
+use crate::test_support::{code, source};
 
 fn dataset() -> Dataset {
     let mut dataset = Dataset::default();

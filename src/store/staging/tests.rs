@@ -9,23 +9,7 @@ use crate::domain::{
     Batch, DataChange, PageLine, ProductFlow, RunRecord, RunState, Source, Trigger,
 };
 use crate::store::BatchSwap;
-
-fn code(text: &str) -> EconomyCode {
-    EconomyCode::parse(text).expect("valid")
-}
-
-fn source(key: &str) -> Arc<Source> {
-    Arc::new(Source {
-        key: key.into(),
-        title: key.into(),
-        publisher: "test".into(),
-        url: format!("http://upstream.test/{key}"),
-        published: None,
-        retrieved_at: None,
-        license: "test".into(),
-        redistributable: false,
-    })
-}
+use crate::test_support::{code, source};
 
 /// A page of export lines: (partner, code, value).
 fn page(year: i32, source: &Arc<Source>, lines: &[(&str, &str, f64)]) -> ProductPage {

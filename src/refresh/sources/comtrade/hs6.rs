@@ -543,16 +543,7 @@ mod tests {
             ],
             cap,
             current_year: 2026,
-            source: Arc::new(Source {
-                key: "comtrade-test".into(),
-                title: "test".into(),
-                publisher: "test".into(),
-                url: String::new(),
-                published: None,
-                retrieved_at: None,
-                license: String::new(),
-                redistributable: false,
-            }),
+            source: crate::test_support::source("comtrade-test"),
         }
     }
 

@@ -1,4 +1,5 @@
-//! Values the query unit tests build their datasets from.
+//! Values the unit tests build their datasets and batches from: an economy
+//! code and a source.
 
 use std::sync::Arc;
 
