@@ -112,6 +112,28 @@ fn rows(path: &Path) -> Vec<(String, String, i32, String, f64, String)> {
         .expect("reads")
 }
 
+/// Whether a staging table (`product_flows_next_*`) is left in the file.
+fn has_staging_table(path: &Path) -> bool {
+    tables(path)
+        .iter()
+        .any(|n| n.starts_with("product_flows_next"))
+}
+
+/// Comtrade staging started with one line sent to it.
+async fn staging_one_line(store: &Store) -> ProductStaging {
+    let staging = store
+        .stage_products("comtrade", CancellationToken::new())
+        .await
+        .expect("staging starts");
+    let s = source("comtrade-1");
+    staging
+        .sink()
+        .send(page(2022, &s, &[("KHM", "870321", 3.0)]))
+        .await
+        .expect("sent");
+    staging
+}
+
 fn tables(path: &Path) -> Vec<String> {
     let connection = Connection::open(path).expect("opens");
     let mut statement = connection
@@ -383,11 +405,7 @@ async fn a_duplicate_line_fails_the_run_and_changes_nothing() {
         .expect_err("refused");
     assert!(error.contains("appears twice"), "{error}");
     assert_eq!(rows(&path), before);
-    assert!(
-        !tables(&path)
-            .iter()
-            .any(|n| n.starts_with("product_flows_next"))
-    );
+    assert!(!has_staging_table(&path));
 }
 
 #[tokio::test]
@@ -406,47 +424,22 @@ async fn a_group_in_two_answers_is_refused() {
 async fn abandoned_staging_leaves_no_table_and_no_data() {
     let (dir, store) = open_temp().await;
     let path = dir.path().join("t.db");
-    let staging = store
-        .stage_products("comtrade", CancellationToken::new())
-        .await
-        .expect("staging starts");
-    let s = source("comtrade-1");
-    staging
-        .sink()
-        .send(page(2022, &s, &[("KHM", "870321", 3.0)]))
-        .await
-        .expect("sent");
+    let staging = staging_one_line(&store).await;
     assert!(staging.abandon().await.is_none());
     assert!(rows(&path).is_empty());
-    assert!(
-        !tables(&path)
-            .iter()
-            .any(|n| n.starts_with("product_flows_next"))
-    );
+    assert!(!has_staging_table(&path));
 }
 
 #[tokio::test]
 async fn staged_lines_dropped_without_a_swap_drop_their_table() {
     let (dir, store) = open_temp().await;
     let path = dir.path().join("t.db");
-    let staging = store
-        .stage_products("comtrade", CancellationToken::new())
-        .await
-        .expect("staging starts");
-    let s = source("comtrade-1");
-    staging
-        .sink()
-        .send(page(2022, &s, &[("KHM", "870321", 3.0)]))
-        .await
-        .expect("sent");
+    let staging = staging_one_line(&store).await;
     let staged = staging.finish().await.expect("finished");
     assert_eq!(staged.rows, 1);
     drop(staged);
     for _ in 0..100 {
-        if !tables(&path)
-            .iter()
-            .any(|n| n.starts_with("product_flows_next"))
-        {
+        if !has_staging_table(&path) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -484,11 +477,7 @@ async fn a_staging_table_left_by_a_crash_is_dropped_at_open() {
         .execute_batch("CREATE TABLE product_flows_next_comtrade (x INTEGER)")
         .expect("a crashed run's table");
     let _store = Store::open(&path).await.expect("reopens");
-    assert!(
-        !tables(&path)
-            .iter()
-            .any(|n| n.starts_with("product_flows_next"))
-    );
+    assert!(!has_staging_table(&path));
 }
 
 #[tokio::test]
