@@ -37,7 +37,16 @@ struct Call {
     finished: Instant,
     /// `Ok(None)`: a correct answer; `Ok(Some(why))`: an answer with wrong
     /// content; `Err`: the status.
-    outcome: Result<Option<String>, (Code, String)>,
+    outcome: Result<Option<String>, Failure>,
+}
+
+/// A call that got no answer.
+struct Failure {
+    code: Code,
+    /// The status's message, with the HTTP/2 error behind it if any.
+    message: String,
+    /// Refused rather than broken: see [`is_refusal`].
+    refused: bool,
 }
 
 /// What a correct answer looks like.
@@ -103,11 +112,16 @@ async fn client(
         };
         let outcome = match answer {
             Ok(Ok(wrong)) => Ok(wrong),
-            Ok(Err(status)) => Err((status.code(), describe(&status))),
-            Err(_) => Err((
-                Code::DeadlineExceeded,
-                format!("no answer within {limit:?} (client side)"),
-            )),
+            Ok(Err(status)) => Err(Failure {
+                code: status.code(),
+                message: describe(&status),
+                refused: is_refusal(&status),
+            }),
+            Err(_) => Err(Failure {
+                code: Code::DeadlineExceeded,
+                message: format!("no answer within {limit:?} (client side)"),
+                refused: false,
+            }),
         };
         let failed = outcome.is_err();
         calls.push(Call {
@@ -127,28 +141,26 @@ async fn client(
     calls
 }
 
-/// The status's code and message, and the HTTP/2 error behind it if any:
-/// tonic reports every h2 error with NO_ERROR as INTERNAL "http2 error",
-/// so the message alone cannot tell a refused call from a broken one.
+/// The status's message, and the HTTP/2 error behind it if any: tonic
+/// reports every h2 error with NO_ERROR as INTERNAL "http2 error", so the
+/// message alone cannot tell a refused call from a broken one.
 fn describe(status: &tonic::Status) -> String {
+    match h2_error(status) {
+        Some(h2) => format!("{} [h2: {h2}]", status.message()),
+        None => status.message().to_owned(),
+    }
+}
+
+/// The HTTP/2 error among the status's sources, if any.
+fn h2_error(status: &tonic::Status) -> Option<&h2::Error> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(status);
     while let Some(error) = source {
         if let Some(h2) = error.downcast_ref::<h2::Error>() {
-            let refused =
-                h2.is_go_away() && h2.is_remote() && h2.reason() == Some(h2::Reason::NO_ERROR);
-            return format!(
-                "{} [h2: {h2}{}]",
-                status.message(),
-                if refused {
-                    "; GOAWAY_NOT_PROCESSED"
-                } else {
-                    ""
-                }
-            );
+            return Some(h2);
         }
         source = error.source();
     }
-    status.message().to_owned()
+    None
 }
 
 /// Whether a failed call was refused rather than broken: the server never
@@ -159,11 +171,17 @@ fn describe(status: &tonic::Status) -> String {
 /// to streams above the GOAWAY's last-stream-id, which the server promises
 /// it never processed (RFC 9113 §6.8), and to streams opened after the
 /// GOAWAY arrived, which never left the client.
-fn is_refusal(code: Code, message: &str) -> bool {
-    matches!(code, Code::Unavailable)
-        || (matches!(code, Code::Unknown) && message.contains("transport error"))
-        || (matches!(code, Code::Cancelled) && message.contains("operation was canceled"))
-        || (matches!(code, Code::Internal) && message.ends_with("; GOAWAY_NOT_PROCESSED]"))
+fn is_refusal(status: &tonic::Status) -> bool {
+    let message = status.message();
+    match status.code() {
+        Code::Unavailable => true,
+        Code::Unknown => message.contains("transport error"),
+        Code::Cancelled => message.contains("operation was canceled"),
+        Code::Internal => h2_error(status).is_some_and(|h2| {
+            h2.is_go_away() && h2.is_remote() && h2.reason() == Some(h2::Reason::NO_ERROR)
+        }),
+        _ => false,
+    }
 }
 
 /// Totals over a trial's calls.
@@ -313,8 +331,12 @@ async fn sigterm_under_load_drains_calls_and_settles_the_refresh() {
                         samples.push(wrong.clone());
                     }
                 }
-                Err((code, message)) => {
-                    if is_refusal(*code, message) && call.started >= before_signal {
+                Err(Failure {
+                    code,
+                    message,
+                    refused,
+                }) => {
+                    if *refused && call.started >= before_signal {
                         tally.refused_after += 1;
                         refusal_kinds.insert(format!("{code:?}: {message}"));
                     } else {
