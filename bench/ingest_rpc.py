@@ -1,13 +1,11 @@
-"""TriggerRefresh and ListRefreshRuns for bench/ingest, without a gRPC library.
+"""TriggerRefresh for bench/ingest, without a gRPC library.
 
 Requests are framed and responses decoded by hand (the messages are small),
 and sent with nghttp, which comes with h2load in Debian's nghttp2-client.
 
-  ingest_rpc.py latest ADDR TOKEN         id of the newest comtrade run (0: none)
-  ingest_rpc.py trigger ADDR TOKEN        TriggerRefresh(comtrade); waits for the run
-  ingest_rpc.py wait ADDR TOKEN AFTER_ID  polls ListRefreshRuns until a run newer
-                                          than AFTER_ID ends; prints
-                                          "<unix ns> <STATE> <rows> <changes> <error>"
+  ingest_rpc.py trigger ADDR TOKEN   TriggerRefresh(comtrade), which answers once
+                                     the run has ended; prints
+                                     "<unix ns> <STATE> <rows> <changes> <error>"
 """
 
 import struct
@@ -17,7 +15,7 @@ import time
 
 # The protobuf field encoders and the gRPC frame bench/payloads.py writes
 # the benchmark requests with (bench/ is on the path: scripts run from it).
-from payloads import frame, number, string
+from payloads import frame, string
 
 STATES = {
     0: "UNSPECIFIED", 1: "RUNNING", 2: "SUCCEEDED", 3: "UNCHANGED", 4: "FAILED",
@@ -91,31 +89,11 @@ def call(addr: str, method: str, message: bytes, token: str, timeout: float) -> 
     return body[5 : 5 + length]
 
 
-def runs(addr: str, token: str) -> list:
-    request = string(1, "comtrade") + number(2, 5)
-    response = call(addr, "ListRefreshRuns", request, token, 30)
-    return [run_of(value) for field, value in fields(response) if field == 1]
-
-
 def main() -> None:
     command, addr, token = sys.argv[1], sys.argv[2], sys.argv[3]
-    if command == "latest":
-        found = runs(addr, token)
-        print(found[0]["id"] if found else 0)
-    elif command == "trigger":
+    if command == "trigger":
         run = run_of(call(addr, "TriggerRefresh", string(1, "comtrade"), token, 3600))
         print(f"{time.time_ns()} {run['state']} {run['rows']} {run['changes']} {run['error']}")
-    elif command == "wait":
-        after = int(sys.argv[4])
-        deadline = time.monotonic() + 3600
-        while time.monotonic() < deadline:
-            done = [r for r in runs(addr, token) if r["id"] > after and r["state"] != "RUNNING"]
-            if done:
-                run = done[0]
-                print(f"{time.time_ns()} {run['state']} {run['rows']} {run['changes']} {run['error']}")
-                return
-            time.sleep(0.05)
-        raise SystemExit("no run ended within an hour")
     else:
         raise SystemExit(f"unknown command {command}")
 
