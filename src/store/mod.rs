@@ -4,7 +4,8 @@
 //!
 //! Every rusqlite call runs on the blocking pool (`spawn_blocking`), never on
 //! an async worker. One writer connection, behind a mutex, serialises writes;
-//! reads open their own read-only connection, which WAL lets run alongside it.
+//! reads take a pooled read-only connection, which WAL lets run alongside it,
+//! so nothing a call reads waits for a refresh's swap.
 
 mod load;
 mod migrations;
@@ -76,7 +77,7 @@ pub enum SeedOutcome {
 pub struct Store {
     path: Arc<PathBuf>,
     writer: Arc<Mutex<Connection>>,
-    readers: Arc<products::ReaderPool>,
+    readers: Arc<ReaderPool>,
     /// False when the file was too big to page-check before start.
     pages_checked: bool,
 }
@@ -265,6 +266,44 @@ fn check_pages(connection: &Connection, path: &Path) -> Result<(), StoreError> {
         });
     }
     Ok(())
+}
+
+/// Read-only connections kept for the reads that run SQL per call (product
+/// questions, run history, data changes), so a call does not pay for opening
+/// one.
+#[derive(Default)]
+struct ReaderPool {
+    idle: std::sync::Mutex<Vec<Connection>>,
+}
+
+/// At most this many idle connections are kept; more run at once only under
+/// a burst, and are closed after it.
+const MAX_IDLE_READERS: usize = 8;
+
+impl Store {
+    fn take_reader(&self) -> Result<Connection, StoreError> {
+        let pooled = self
+            .readers
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match pooled {
+            Some(connection) => Ok(connection),
+            None => open_reader(&self.path),
+        }
+    }
+
+    fn return_reader(&self, connection: Connection) {
+        let mut idle = self
+            .readers
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
+    }
 }
 
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {

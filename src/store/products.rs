@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Transaction, params};
 
 use crate::query::{LevelSummary, ProductKey, ProductLines, QueryError, StoredLine};
 
@@ -194,41 +194,4 @@ pub fn rebuild_levels(tx: &Transaction<'_>, origin: &str) -> rusqlite::Result<()
         [origin],
     )?;
     Ok(())
-}
-
-/// Read-only connections kept for product questions, so a question does not
-/// pay for opening one.
-#[derive(Default)]
-pub(crate) struct ReaderPool {
-    idle: std::sync::Mutex<Vec<Connection>>,
-}
-
-/// At most this many idle connections are kept; more run at once only under
-/// a burst, and are closed after it.
-const MAX_IDLE_READERS: usize = 8;
-
-impl Store {
-    fn take_reader(&self) -> Result<Connection, StoreError> {
-        let pooled = self
-            .readers
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        match pooled {
-            Some(connection) => Ok(connection),
-            None => super::open_reader(&self.path),
-        }
-    }
-
-    fn return_reader(&self, connection: Connection) {
-        let mut idle = self
-            .readers
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(connection);
-        }
-    }
 }

@@ -186,7 +186,7 @@ impl Store {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        self.write("read runs from", move |c| {
+        self.read("read runs from", move |c| {
             let mut statement = c.prepare(
                 "SELECT id, source, trigger, state, started_at, finished_at, rows, changes, error
                  FROM refresh_runs
@@ -201,7 +201,7 @@ impl Store {
 
     /// The last run and last success of every source that ever ran.
     pub async fn source_states(&self) -> Result<HashMap<String, SourceState>, StoreError> {
-        self.write("read source state from", |c| {
+        self.read("read source state from", |c| {
             let mut states: HashMap<String, SourceState> = HashMap::new();
             let mut statement = c.prepare(
                 "SELECT id, source, trigger, state, started_at, finished_at, rows, changes, error
@@ -228,7 +228,7 @@ impl Store {
     /// The validators remembered for `source`'s URLs.
     pub async fn validators(&self, source: &str) -> Result<Vec<UrlValidators>, StoreError> {
         let source = source.to_owned();
-        self.write("read validators from", move |c| {
+        self.read("read validators from", move |c| {
             let mut statement = c.prepare(
                 "SELECT url, etag, last_modified FROM http_validators WHERE source = ?1",
             )?;
@@ -251,7 +251,7 @@ impl Store {
         source: Option<String>,
         limit: usize,
     ) -> Result<Vec<DataChange>, StoreError> {
-        self.write("read changes from", move |c| {
+        self.read("read changes from", move |c| {
             let mut statement = c.prepare(
                 "SELECT seq, run_id, source, kind, subject, year, old_value, new_value, committed_at
                  FROM data_changes WHERE seq > ?1 AND (?2 IS NULL OR source = ?2)
@@ -266,7 +266,7 @@ impl Store {
 
     /// The sequence number of the newest change, 0 when there is none.
     pub async fn latest_change_seq(&self) -> Result<i64, StoreError> {
-        self.write("read changes from", |c| {
+        self.read("read changes from", |c| {
             c.query_row(
                 "SELECT coalesce(max(seq), 0) FROM data_changes",
                 [],
@@ -274,6 +274,29 @@ impl Store {
             )
         })
         .await
+    }
+
+    /// Runs `work` in a read transaction on a pooled read-only connection,
+    /// on the blocking pool. It sees the last commit and never waits for the
+    /// writer, which a refresh's swap holds for seconds at Comtrade scale:
+    /// ListRefreshRuns and ListDataChanges answer during one.
+    pub(super) async fn read<T: Send + 'static>(
+        &self,
+        action: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = store.take_reader()?;
+            let result = connection.transaction().and_then(|tx| {
+                let answer = work(&tx)?;
+                tx.finish()?;
+                Ok(answer)
+            });
+            store.return_reader(connection);
+            result.map_err(|source| store.sqlite(action, source))
+        })
+        .await?
     }
 
     /// Runs `work` on the writer connection on the blocking pool.

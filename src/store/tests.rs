@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::domain::Trigger;
 use crate::seed;
 
 const SMALL: &str = include_str!("../seed/small_fixture.toml");
@@ -134,4 +135,46 @@ async fn a_small_database_is_page_checked_at_open_and_can_be_checked_again() {
         .check_pages(tokio_util::sync::CancellationToken::new())
         .await
         .expect("a healthy file passes");
+}
+
+#[tokio::test]
+async fn run_history_and_changes_are_read_while_the_writer_is_busy() {
+    let (_dir, store) = open_temp().await;
+    let id = store
+        .start_run("worldbank", Trigger::Manual, "2026-01-01T00:00:00Z".into())
+        .await
+        .expect("records a run");
+    // A refresh's swap holds the writer connection for seconds at Comtrade
+    // scale; hold it here, on another thread, for longer than the reads may take.
+    let writer = Arc::clone(&store.writer);
+    let (held, holding) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let _guard = writer.lock().expect("writer lock");
+        held.send(()).expect("signal");
+        let _ = released.recv_timeout(std::time::Duration::from_secs(30));
+    });
+    holding.recv().expect("writer held");
+
+    let reads = async {
+        let runs = store.runs(None, None, 10).await.expect("runs");
+        let states = store.source_states().await.expect("source states");
+        let changes = store.changes_after(0, None, 10).await.expect("changes");
+        let latest = store.latest_change_seq().await.expect("latest change");
+        (runs, states, changes, latest)
+    };
+    let (runs, states, changes, latest) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), reads)
+            .await
+            .expect("reads answer without waiting for the writer");
+    release.send(()).expect("release");
+    holder.join().expect("holder thread");
+
+    assert_eq!(runs.iter().map(|run| run.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(
+        states["worldbank"].last_run.as_ref().map(|run| run.id),
+        Some(id)
+    );
+    assert!(changes.is_empty());
+    assert_eq!(latest, 0);
 }
