@@ -9,8 +9,9 @@
 //! reports itself as not vectored, so answers under 1 KiB are copied into
 //! h2's buffer and many go out together; and it gathers h2's writes until
 //! h2 flushes at the end of its turn, so a frame and the buffer before it
-//! leave in one system call rather than two. Answers over 1 KiB still cost
-//! h2 one flush each: that threshold is h2's own.
+//! leave in one system call rather than two. A payload over 1 KiB still
+//! costs h2 a flush of its own: [`super::split`] cuts answers up to 8 KiB
+//! below that threshold.
 //!
 //! The buffer is allocated on the first write and given back once a flush
 //! empties it if it grew past [`KEPT_BYTES`], so an idle connection holds

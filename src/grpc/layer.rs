@@ -2,7 +2,8 @@
 //! client's `x-request-id` or a new one, echoed back and put on the call's
 //! log span), load shedding past a global limit of calls in flight
 //! (RESOURCE_EXHAUSTED at once, never a queue), a per-call time limit
-//! (DEADLINE_EXCEEDED), and the call metrics.
+//! (DEADLINE_EXCEEDED), the call metrics, and answers cut into frames h2
+//! batches ([`super::split`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,6 +19,7 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
+use super::split::SplitBody;
 use crate::metrics::Metrics;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -120,6 +122,7 @@ where
                 .metrics
                 .record(&method, status_of(&response), started.elapsed());
             drop(permit);
+            let response = response.map(SplitBody::wrap);
             Ok(with_request_id(response, &request_id))
         })
     }

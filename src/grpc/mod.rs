@@ -10,6 +10,7 @@ mod convert;
 mod indicators;
 pub mod layer;
 mod refresh;
+mod split;
 mod trade;
 
 use std::sync::Arc;
