@@ -128,7 +128,9 @@ impl Store {
     }
 
     /// Replaces everything `source` stored with `batch`, records the changes
-    /// and closes the run as SUCCEEDED, all in one transaction.
+    /// and closes the run as SUCCEEDED, all in one transaction. At Comtrade
+    /// scale that is seconds of CPU, so it runs on a background thread, which
+    /// yields to calls; nothing a call reads waits for the writer it holds.
     pub async fn apply_batch(
         &self,
         swap: BatchSwap,
@@ -145,7 +147,7 @@ impl Store {
         } = swap;
         let path = self.path.to_path_buf();
         let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::background::run("refresh-swap", move || {
             let mut connection = writer
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
