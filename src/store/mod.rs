@@ -24,7 +24,7 @@ pub use stats::StoreStats;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::domain::Dataset;
 use crate::seed::Seed;
@@ -292,6 +292,27 @@ impl Store {
             Some(connection) => Ok(connection),
             None => open_reader(&self.path),
         }
+    }
+
+    /// Runs `work` in a read transaction on a pooled read-only connection,
+    /// which goes back to the pool whatever the outcome. Blocking: call it
+    /// from the blocking pool.
+    fn in_read_transaction<T, E: From<StoreError>>(
+        &self,
+        action: &'static str,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut connection = self.take_reader()?;
+        let result = (|| {
+            let tx = connection
+                .transaction()
+                .map_err(|e| self.sqlite(action, e))?;
+            let answer = work(&tx)?;
+            tx.finish().map_err(|e| self.sqlite(action, e))?;
+            Ok(answer)
+        })();
+        self.return_reader(connection);
+        result
     }
 
     fn return_reader(&self, connection: Connection) {

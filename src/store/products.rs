@@ -20,15 +20,7 @@ impl Store {
         &self,
         read: impl FnOnce(&dyn ProductLines) -> Result<T, QueryError>,
     ) -> Result<T, QueryError> {
-        let mut connection = self.take_reader().map_err(store_failure)?;
-        let result = (|| {
-            let tx = connection.transaction().map_err(sql_failure)?;
-            let answer = read(&SqlLines(&tx))?;
-            tx.finish().map_err(sql_failure)?;
-            Ok(answer)
-        })();
-        self.return_reader(connection);
-        result
+        self.in_read_transaction("read product lines from", |tx| read(&SqlLines(tx)))
     }
 }
 
@@ -38,8 +30,10 @@ fn sql_failure(error: rusqlite::Error) -> QueryError {
     QueryError::Store(error.to_string())
 }
 
-fn store_failure(error: StoreError) -> QueryError {
-    QueryError::Store(error.to_string())
+impl From<StoreError> for QueryError {
+    fn from(error: StoreError) -> Self {
+        QueryError::Store(error.to_string())
+    }
 }
 
 fn key_params(key: &ProductKey) -> (&str, &str, i32, &'static str) {

@@ -289,14 +289,9 @@ impl Store {
     ) -> Result<T, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = store.take_reader()?;
-            let result = connection.transaction().and_then(|tx| {
-                let answer = work(&tx)?;
-                tx.finish()?;
-                Ok(answer)
-            });
-            store.return_reader(connection);
-            result.map_err(|source| store.sqlite(action, source))
+            store.in_read_transaction(action, |tx| {
+                work(tx).map_err(|source| store.sqlite(action, source))
+            })
         })
         .await?
     }
