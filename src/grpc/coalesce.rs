@@ -10,7 +10,7 @@
 //! h2's buffer and many go out together; and it gathers h2's writes until
 //! h2 flushes at the end of its turn, so a frame and the buffer before it
 //! leave in one system call rather than two. A payload over 1 KiB still
-//! costs h2 a flush of its own: [`super::split`] cuts answers up to 8 KiB
+//! costs h2 a flush of its own: `split.rs` cuts answers up to 8 KiB
 //! below that threshold.
 //!
 //! The buffer is allocated on the first write and given back once a flush
