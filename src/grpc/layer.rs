@@ -3,7 +3,7 @@
 //! log span), load shedding past a global limit of calls in flight
 //! (RESOURCE_EXHAUSTED at once, never a queue), a per-call time limit
 //! (DEADLINE_EXCEEDED), the call metrics, and answers cut into frames h2
-//! batches ([`super::split`]).
+//! batches (`split.rs`).
 
 use std::future::Future;
 use std::pin::Pin;
