@@ -304,8 +304,8 @@ fn grpc_server(
             RefreshServiceServer::new(refresh_api),
             settings
         ));
-    // Each connection's writes are gathered until h2 flushes (see
-    // `grpc::coalesce`): one system call per batch of answers, not per answer.
+    // Each connection's writes are gathered and leave once per turn of its
+    // task (see `grpc::coalesce`): one system call per batch of answers.
     let incoming = incoming.map(|accepted| accepted.map(CoalescedIo::new));
     Ok(router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()))
 }

@@ -2,8 +2,7 @@
 //! client's `x-request-id` or a new one, echoed back and put on the call's
 //! log span), load shedding past a global limit of calls in flight
 //! (RESOURCE_EXHAUSTED at once, never a queue), a per-call time limit
-//! (DEADLINE_EXCEEDED), the call metrics, and answers cut into frames h2
-//! batches (`split.rs`).
+//! (DEADLINE_EXCEEDED) and the call metrics.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +18,6 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use super::split::SplitBody;
 use crate::metrics::Metrics;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -122,7 +120,6 @@ where
                 .metrics
                 .record(&method, status_of(&response), started.elapsed());
             drop(permit);
-            let response = response.map(SplitBody::wrap);
             Ok(with_request_id(response, &request_id))
         })
     }

@@ -10,7 +10,6 @@ mod convert;
 mod indicators;
 pub mod layer;
 mod refresh;
-mod split;
 mod trade;
 
 use std::sync::Arc;
