@@ -170,10 +170,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for CoalescedIo<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.pending() > 0 {
-            if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
-                return Poll::Ready(Err(error));
-            }
+        if this.pending() > 0
+            && let Poll::Ready(Err(error)) = this.poll_drain(cx)
+        {
+            return Poll::Ready(Err(error));
         }
         Pin::new(&mut this.inner).poll_read(cx, buf)
     }
