@@ -219,8 +219,7 @@ fn grpc(c: &mut Criterion) {
         ready(api.get_agreement(tonic::Request::new(request)))
             .expect("answers")
             .into_inner()
-            .as_bytes()
-            .clone()
+            .message_bytes()
     };
     let encoded = answer(&uncached, request());
     let reply = pb::Agreement::decode(encoded.clone()).expect("decodes");

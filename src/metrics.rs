@@ -31,6 +31,7 @@ const BUCKETS: &[f64] = &[
 pub struct Metrics {
     registry: Registry,
     calls: IntCounterVec,
+    cached_answers: IntCounterVec,
     latency: HistogramVec,
     in_flight: IntGauge,
 }
@@ -45,6 +46,13 @@ impl Metrics {
             ),
             &["method", "code"],
         )?;
+        let cached_answers = IntCounterVec::new(
+            Opts::new(
+                "tradepact_grpc_cached_answers_total",
+                "Successful calls the call layer answered from the answer cache, without tonic",
+            ),
+            &["method"],
+        )?;
         let latency = HistogramVec::new(
             HistogramOpts::new(
                 "tradepact_grpc_call_duration_seconds",
@@ -58,11 +66,13 @@ impl Metrics {
             "gRPC calls being answered",
         )?;
         registry.register(Box::new(calls.clone()))?;
+        registry.register(Box::new(cached_answers.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         Ok(Arc::new(Self {
             registry,
             calls,
+            cached_answers,
             latency,
             in_flight,
         }))
@@ -72,6 +82,12 @@ impl Metrics {
     pub fn start_call(self: &Arc<Self>) -> InFlight {
         self.in_flight.inc();
         InFlight(Arc::clone(self))
+    }
+
+    /// Counts a call the layer answered from the cache (`record` counts it
+    /// as a call too).
+    pub fn record_cached_answer(&self, method: &str) {
+        self.cached_answers.with_label_values(&[method]).inc();
     }
 
     /// Records one finished call.

@@ -264,6 +264,7 @@ fn grpc_server(
         permits: Arc::new(Semaphore::new(settings.max_concurrent_calls)),
         max_in_flight: settings.max_concurrent_calls,
         timeout: Duration::from_millis(settings.call_timeout_ms),
+        answers: api.cached_answers(),
     });
     let stack = tower::ServiceBuilder::new()
         .option_layer(settings.grpc_web.then(tonic_web::GrpcWebLayer::new))

@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use crate::query::{self, GetAgreement, ListAgreements};
 
 use super::service::agreement_service_server::AgreementService;
-use super::{Api, Encoded, convert, enum_field, pb};
+use super::{Api, Encoded, convert, enum_field, method, pb};
 
 #[derive(Clone)]
 pub struct AgreementApi(pub Api);
@@ -24,7 +24,7 @@ impl AgreementService for AgreementApi {
             as_of: convert::date_parts(request.as_of),
         };
         self.0.answer(
-            "GetAgreement",
+            method::GET_AGREEMENT,
             &request,
             |dataset| query::get_agreement(dataset, &query),
             |answer| convert::agreement(&answer, full),
@@ -47,7 +47,7 @@ impl AgreementService for AgreementApi {
             page_token: request.page_token.clone(),
         };
         self.0.answer(
-            "ListAgreements",
+            method::LIST_AGREEMENTS,
             &request,
             |dataset| query::list_agreements(dataset, &query),
             |page| pb::ListAgreementsResponse {
@@ -67,7 +67,7 @@ impl AgreementService for AgreementApi {
     ) -> Result<Response<Encoded<pb::ListNegotiationRoundsResponse>>, Status> {
         let request = request.into_inner();
         self.0.answer(
-            "ListNegotiationRounds",
+            method::LIST_NEGOTIATION_ROUNDS,
             &request,
             |dataset| query::negotiation_rounds(dataset, &request.agreement_id),
             |rounds| pb::ListNegotiationRoundsResponse {

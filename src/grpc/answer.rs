@@ -23,43 +23,56 @@ use prost::encoding::{DecodeContext, WireType, skip_field};
 
 use crate::domain::Dataset;
 
-/// A response message already encoded; the server writes its bytes as they
-/// are. `T` names the message the bytes hold, for the generated signatures.
+/// gRPC's length prefix: a compression flag byte and a big-endian length.
+pub const FRAME_PREFIX: usize = 5;
+
+/// A response message already encoded, kept with gRPC's length prefix in
+/// front so the call layer can send it as it is (`fast_path.rs`); tonic
+/// writes the message after the prefix. `T` names the message the bytes
+/// hold, for the generated signatures.
 pub struct Encoded<T> {
-    bytes: Bytes,
+    framed: Bytes,
     message: PhantomData<fn() -> T>,
 }
 
 impl<T> Encoded<T> {
-    fn new(bytes: Bytes) -> Self {
+    fn new(framed: Bytes) -> Self {
         Self {
-            bytes,
+            framed,
             message: PhantomData,
         }
     }
 
-    /// Encodes `message` now.
+    /// Encodes `message` now, behind an uncompressed gRPC prefix.
     pub fn encode(message: &T) -> Self
     where
         T: Message,
     {
-        Self::new(Bytes::from(message.encode_to_vec()))
+        let len = message.encoded_len();
+        let mut framed = Vec::with_capacity(FRAME_PREFIX + len);
+        framed.push(0);
+        // An answer over 4 GiB cannot be sent at all (tonic's own limit is
+        // lower); the prefix is only ever read for answers far below that.
+        framed.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes());
+        message.encode_raw(&mut framed);
+        Self::new(Bytes::from(framed))
     }
 
-    pub fn as_bytes(&self) -> &Bytes {
-        &self.bytes
+    /// The encoded message, without the prefix.
+    pub fn message_bytes(&self) -> Bytes {
+        self.framed.slice(FRAME_PREFIX..)
     }
 }
 
 impl<T> std::fmt::Debug for Encoded<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Encoded({} bytes)", self.bytes.len())
+        write!(f, "Encoded({} bytes)", self.encoded_len())
     }
 }
 
 impl<T> Message for Encoded<T> {
     fn encode_raw(&self, buf: &mut impl BufMut) {
-        buf.put_slice(&self.bytes);
+        buf.put_slice(&self.framed[FRAME_PREFIX..]);
     }
 
     /// Never decoded on the server; a client decodes into `T` itself.
@@ -74,22 +87,33 @@ impl<T> Message for Encoded<T> {
     }
 
     fn encoded_len(&self) -> usize {
-        self.bytes.len()
+        self.framed.len() - FRAME_PREFIX
     }
 
     fn clear(&mut self) {
-        self.bytes = Bytes::new();
+        self.framed = Bytes::from_static(&[0; FRAME_PREFIX]);
     }
 }
 
-type Key = (&'static str, Vec<u8>);
+/// A question as asked: the method's path, a zero byte (no path holds
+/// one), and the request's encoding.
+type Key = Box<[u8]>;
 
-/// A question as asked: the method and the request's own encoding.
+fn key(method: &str, request: &[u8]) -> Key {
+    let mut key = Vec::with_capacity(method.len() + 1 + request.len());
+    key.extend_from_slice(method.as_bytes());
+    key.push(0);
+    key.extend_from_slice(request);
+    key.into_boxed_slice()
+}
+
+/// A question as the handler decoded it, encoded again.
 pub struct CacheKey(Key);
 
 impl CacheKey {
+    /// `method` is the call's path, `/package.Service/Method`.
     pub fn new(method: &'static str, request: &impl Message) -> Self {
-        Self((method, request.encode_to_vec()))
+        Self(key(method, &request.encode_to_vec()))
     }
 }
 
@@ -151,12 +175,30 @@ impl AnswerCache {
 
     /// The cached answer to `key` from `dataset`, if there is one.
     pub fn get<T>(&self, dataset: &Arc<Dataset>, key: &CacheKey) -> Option<Encoded<T>> {
+        self.lookup(dataset, &key.0).map(Encoded::new)
+    }
+
+    /// The cached answer, framed, to `request` as received on `method`
+    /// (its path): the request's bytes as the client encoded them. A client
+    /// that encodes a question as prost does (fields in order, defaults
+    /// left out) finds the handler's answer; any other encoding misses,
+    /// never finds another question's answer, since the same bytes always
+    /// decode to the same question.
+    pub fn get_framed(
+        &self,
+        dataset: &Arc<Dataset>,
+        method: &str,
+        request: &[u8],
+    ) -> Option<Bytes> {
+        self.lookup(dataset, &key(method, request))
+    }
+
+    fn lookup(&self, dataset: &Arc<Dataset>, key: &[u8]) -> Option<Bytes> {
         if self.max_bytes == 0 {
             return None;
         }
         let generation = self.generation(dataset);
-        let hit = read(&generation.answers).get(&key.0).cloned();
-        hit.map(Encoded::new)
+        read(&generation.answers).get(key).cloned()
     }
 
     /// Keeps `answer` as the answer to `key` from `dataset`.
@@ -169,7 +211,7 @@ impl AnswerCache {
         if let Some(generation) = self.current.load_full()
             && generation.serves(dataset)
         {
-            self.keep(&generation, key.0, answer.bytes.clone());
+            self.keep(&generation, key.0, answer.framed.clone());
         }
     }
 
@@ -187,7 +229,7 @@ impl AnswerCache {
     }
 
     fn keep(&self, generation: &Generation, key: Key, bytes: Bytes) {
-        let size = bytes.len() + key.1.len() + key.0.len();
+        let size = bytes.len() + key.len();
         if size > self.max_bytes {
             return;
         }

@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use crate::query::{self, IndicatorQuery};
 
 use super::service::indicator_service_server::IndicatorService;
-use super::{Api, Encoded, convert, pb};
+use super::{Api, Encoded, convert, method, pb};
 
 #[derive(Clone)]
 pub struct IndicatorApi(pub Api);
@@ -25,7 +25,7 @@ impl IndicatorService for IndicatorApi {
             vintage: request.vintage.clone(),
         };
         self.0.answer(
-            "GetIndicatorSeries",
+            method::GET_INDICATOR_SERIES,
             &request,
             |dataset| query::indicator_series(dataset, &query),
             |answer| pb::GetIndicatorSeriesResponse {

@@ -2,7 +2,8 @@
 //! client's `x-request-id` or a new one, echoed back and put on the call's
 //! log span), load shedding past a global limit of calls in flight
 //! (RESOURCE_EXHAUSTED at once, never a queue), a per-call time limit
-//! (DEADLINE_EXCEEDED) and the call metrics.
+//! (DEADLINE_EXCEEDED), the call metrics, and cached answers sent without
+//! tonic (`fast_path.rs`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +18,8 @@ use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
 use tracing::Instrument;
+
+use super::fast_path::{CachedAnswers, Route};
 
 use crate::metrics::Metrics;
 
@@ -33,6 +36,8 @@ pub struct CallPolicy {
     pub max_in_flight: usize,
     /// How long a call may take to produce its response.
     pub timeout: Duration,
+    /// Answers the layer sends itself when the question was answered before.
+    pub answers: CachedAnswers,
 }
 
 #[derive(Clone)]
@@ -63,11 +68,10 @@ pub struct CallService<S> {
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
-impl<S, B> Service<Request<B>> for CallService<S>
+impl<S> Service<Request<Body>> for CallService<S>
 where
-    S: Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
 {
     type Response = Response<Body>;
     type Error = S::Error;
@@ -77,7 +81,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         // The clone is ready (tower's pattern); `self.inner` takes the new one.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -106,8 +110,16 @@ where
             }
             let _in_flight = policy.metrics.start_call();
             let span = tracing::info_span!("call", method = %method, request_id = %request_id);
-            let answered =
-                tokio::time::timeout(policy.timeout, inner.call(request).instrument(span)).await;
+            let answer = async {
+                match policy.answers.route(request).await {
+                    Route::Answered(response) => {
+                        policy.metrics.record_cached_answer(&method);
+                        Ok(response)
+                    }
+                    Route::ToTonic(request) => inner.call(request).await,
+                }
+            };
+            let answered = tokio::time::timeout(policy.timeout, answer.instrument(span)).await;
             let response = match answered {
                 Ok(response) => response?,
                 Err(_) => Status::deadline_exceeded(format!(

@@ -7,6 +7,7 @@ mod agreements;
 pub mod answer;
 pub mod coalesce;
 mod convert;
+pub mod fast_path;
 mod indicators;
 pub mod layer;
 mod refresh;
@@ -42,6 +43,30 @@ pub mod pb {
 pub mod service {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
     include!(concat!(env!("OUT_DIR"), "/server/tradepact.v1.rs"));
+}
+
+/// The paths of the query methods, whose answers are cached per snapshot
+/// (the cache's keys start with them).
+pub mod method {
+    pub const GET_AGREEMENT: &str = "/tradepact.v1.AgreementService/GetAgreement";
+    pub const LIST_AGREEMENTS: &str = "/tradepact.v1.AgreementService/ListAgreements";
+    pub const LIST_NEGOTIATION_ROUNDS: &str =
+        "/tradepact.v1.AgreementService/ListNegotiationRounds";
+    pub const GET_BILATERAL_TRADE: &str = "/tradepact.v1.TradeService/GetBilateralTrade";
+    pub const RANK_PARTNERS: &str = "/tradepact.v1.TradeService/RankPartners";
+    pub const GET_PRODUCT_BREAKDOWN: &str = "/tradepact.v1.TradeService/GetProductBreakdown";
+    pub const GET_INDICATOR_SERIES: &str = "/tradepact.v1.IndicatorService/GetIndicatorSeries";
+
+    /// Every method whose answers are cached.
+    pub const CACHED: [&str; 7] = [
+        GET_AGREEMENT,
+        LIST_AGREEMENTS,
+        LIST_NEGOTIATION_ROUNDS,
+        GET_BILATERAL_TRADE,
+        RANK_PARTNERS,
+        GET_PRODUCT_BREAKDOWN,
+        GET_INDICATOR_SERIES,
+    ];
 }
 
 /// The fully qualified names of the services tradepact itself serves.
@@ -86,8 +111,14 @@ impl Api {
         }
     }
 
+    /// The cached answers, for the call layer to send itself.
+    pub fn cached_answers(&self) -> fast_path::CachedAnswers {
+        fast_path::CachedAnswers::new(Arc::clone(&self.read_model), Arc::clone(&self.answers))
+    }
+
     /// Answers one call from the current snapshot and logs it. `request` is
-    /// the question as received: with `method`, the key of the cached answer.
+    /// the question as received: with `method` (the call's path), the key of
+    /// the cached answer.
     fn answer<T: prost::Message, A>(
         &self,
         method: &'static str,

@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use crate::query::{self, BilateralQuery, ProductQuery, RankQuery};
 
 use super::service::trade_service_server::TradeService;
-use super::{Api, Encoded, convert, enum_field, pb};
+use super::{Api, Encoded, convert, enum_field, method, pb};
 
 #[derive(Clone)]
 pub struct TradeApi(pub Api);
@@ -24,7 +24,7 @@ impl TradeService for TradeApi {
             end_year: request.end_year,
         };
         self.0.answer(
-            "GetBilateralTrade",
+            method::GET_BILATERAL_TRADE,
             &request,
             |dataset| query::bilateral_trade(dataset, &query),
             |trade| pb::GetBilateralTradeResponse {
@@ -48,7 +48,7 @@ impl TradeService for TradeApi {
             partner: request.partner.clone(),
         };
         self.0.answer(
-            "RankPartners",
+            method::RANK_PARTNERS,
             &request,
             |dataset| query::rank_partners(dataset, &query),
             |ranking| pb::RankPartnersResponse {
@@ -87,7 +87,7 @@ impl TradeService for TradeApi {
         };
         self.0
             .answer_from_store(
-                "GetProductBreakdown",
+                method::GET_PRODUCT_BREAKDOWN,
                 &request,
                 |dataset| query::check_product_query(dataset, &query),
                 |dataset, question, store| {

@@ -123,6 +123,86 @@ async fn metrics_count_calls_by_method_and_code_and_report_the_store() {
     running.stop().await;
 }
 
+/// The scrape's value of `tradepact_grpc_cached_answers_total` for `method`.
+async fn cached_answers(metrics: SocketAddr, method: &str) -> u64 {
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("body");
+    let series = format!("tradepact_grpc_cached_answers_total{{method=\"{method}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0, |value| value.parse().expect("a count"))
+}
+
+#[tokio::test]
+async fn a_question_asked_again_is_answered_by_the_layer_with_the_same_bytes() {
+    let running = start(|s| s.metrics_listen = "127.0.0.1:0".into()).await;
+    healthy(&health_args(running.addr)).await;
+    let metrics = running.metrics.expect("metrics on");
+    let method = "/tradepact.v1.AgreementService/GetAgreement";
+    let channel = Channel::from_shared(format!("http://{}", running.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connects");
+    let mut plain = AgreementServiceClient::new(channel.clone());
+
+    let first = plain.get_agreement(get("kor-khm")).await.expect("found");
+    assert_eq!(
+        cached_answers(metrics, method).await,
+        0,
+        "tonic answered the first"
+    );
+    let mut asked = tonic::Request::new(get("kor-khm"));
+    asked
+        .metadata_mut()
+        .insert("x-request-id", "again-1".parse().expect("value"));
+    let again = plain.get_agreement(asked).await.expect("found");
+    assert_eq!(
+        cached_answers(metrics, method).await,
+        1,
+        "the layer answered again"
+    );
+    assert_eq!(
+        again.metadata().get("x-request-id").expect("echoed"),
+        "again-1"
+    );
+    assert_eq!(
+        again.metadata().get("content-type").expect("set"),
+        "application/grpc"
+    );
+    assert_eq!(again.get_ref(), first.get_ref());
+    assert!(!again.get_ref().events.is_empty());
+
+    // Another question, and the same one from a client that takes gzip
+    // (tonic compresses that answer), are not the layer's.
+    let other = plain.get_agreement(get("kor-chl")).await.expect("found");
+    assert_ne!(other.get_ref(), first.get_ref());
+    let mut gzip =
+        AgreementServiceClient::new(channel).accept_compressed(CompressionEncoding::Gzip);
+    let compressed = gzip.get_agreement(get("kor-khm")).await.expect("found");
+    assert_eq!(
+        compressed
+            .metadata()
+            .get("grpc-encoding")
+            .expect("compressed"),
+        "gzip"
+    );
+    assert_eq!(compressed.get_ref(), first.get_ref());
+    assert_eq!(cached_answers(metrics, method).await, 1);
+
+    // Errors never come from the cache.
+    for _ in 0..2 {
+        let missing = plain.get_agreement(get("kor-zzz")).await;
+        assert_eq!(missing.expect_err("unknown").code(), tonic::Code::NotFound);
+    }
+    assert_eq!(cached_answers(metrics, method).await, 1);
+    running.stop().await;
+}
+
 #[tokio::test]
 async fn a_request_id_is_echoed_or_made_up() {
     let mut app = spawn_app_with(|_| {}).await;
