@@ -2,6 +2,9 @@
 //! health and reflection. The only module that sees prost types; handlers turn
 //! a request into a query, run it against the current snapshot and turn the
 //! answer (or the error, through one exhaustive mapping) into a response.
+//! Answers are cached per snapshot (`answer`); the call layer (`layer`)
+//! sends a cached one itself when the same question comes again
+//! (`fast_path`).
 
 mod agreements;
 pub mod answer;
