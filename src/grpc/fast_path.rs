@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::{Body as HttpBody, Frame};
@@ -108,42 +108,31 @@ fn uncompressed_message(body: &[u8]) -> Option<&[u8]> {
 /// it had, read or not, for tonic.
 async fn read_whole(mut body: Body) -> (Option<Bytes>, Body) {
     let mut read = VecDeque::new();
+    let mut pieces = Vec::new();
     let mut size = 0;
-    loop {
-        if body.is_end_stream() {
-            return (Some(concat(&read)), Body::new(Replay::new(read, None)));
-        }
-        let frame = match body.frame().await {
-            None => return (Some(concat(&read)), Body::new(Replay::new(read, None))),
-            Some(frame) => frame,
+    while !body.is_end_stream() {
+        let Some(frame) = body.frame().await else {
+            break;
         };
         let data = frame.as_ref().ok().and_then(Frame::data_ref).cloned();
         read.push_back(frame);
         match data {
-            Some(data) if size + data.len() <= MAX_REQUEST_BYTES => size += data.len(),
+            Some(data) if size + data.len() <= MAX_REQUEST_BYTES => {
+                size += data.len();
+                pieces.push(data);
+            }
             // Too large, trailers, or an error: not a question for the cache.
             _ => return (None, Body::new(Replay::new(read, Some(body)))),
         }
     }
+    (Some(joined(pieces)), Body::new(Replay::new(read, None)))
 }
 
-/// The data of frames read so far, in one piece (no copy for one frame).
-fn concat(frames: &VecDeque<Result<Frame<Bytes>, Status>>) -> Bytes {
-    let mut data = frames
-        .iter()
-        .filter_map(|frame| frame.as_ref().ok().and_then(Frame::data_ref));
-    match (data.next(), data.next()) {
-        (None, _) => Bytes::new(),
-        (Some(only), None) => only.clone(),
-        (Some(_), Some(_)) => {
-            let mut joined = BytesMut::new();
-            for frame in frames {
-                if let Some(piece) = frame.as_ref().ok().and_then(Frame::data_ref) {
-                    joined.extend_from_slice(piece);
-                }
-            }
-            joined.freeze()
-        }
+/// The pieces in one; a single piece (the usual case) is not copied.
+fn joined(pieces: Vec<Bytes>) -> Bytes {
+    match <[Bytes; 1]>::try_from(pieces) {
+        Ok([only]) => only,
+        Err(pieces) => Bytes::from(pieces.concat()),
     }
 }
 
