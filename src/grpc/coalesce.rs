@@ -17,16 +17,16 @@
 //! read, or a flush with nothing new since the last one put off (h2 flushes
 //! at the end of every turn), or a shutdown. The task wakes itself, so
 //! nothing waits longer than one turn of the runtime; the buffer holds at
-//! most [`MAX_BYTES`] before it is written regardless (32 and 128 KiB both
+//! most `MAX_BYTES` before it is written regardless (32 and 128 KiB both
 //! measured slower for 13.8 KB answers). Measured against the build before,
 //! which flushed at once (`bench/ab`, 3 rounds): 0.41 `sendto` per
 //! `GetAgreement` call and 0.23 per health check; health checks +18 to +29%
 //! req/s, `GetAgreement` +19 to +47%, `GetBilateralTrade` +31 to +37%.
 //!
-//! The buffer is allocated on the first write, grown once to [`MAX_BYTES`]
-//! when a turn needs more than [`KEPT_BYTES`], and given back by the first
+//! The buffer is allocated on the first write, grown once to `MAX_BYTES`
+//! when a turn needs more than `KEPT_BYTES`, and given back by the first
 //! drain that needed no more than that, so a quiet connection holds at most
-//! [`KEPT_BYTES`] and a busy one does not reallocate on every turn.
+//! `KEPT_BYTES` and a busy one does not reallocate on every turn.
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;

@@ -13,7 +13,7 @@
 //! Dimensions and attributes are told apart by the message itself in
 //! SDMX-JSON. StructureSpecific XML and CompactData put both on the series
 //! as plain attributes, so there the well-known attribute concepts in
-//! [`SERIES_ATTRIBUTES`] are attributes and every other name a dimension.
+//! `SERIES_ATTRIBUTES` are attributes and every other name a dimension.
 
 use std::collections::BTreeMap;
 
