@@ -122,10 +122,10 @@ async fn read_whole(mut body: Body) -> (Option<Bytes>, Body) {
                 pieces.push(data);
             }
             // Too large, trailers, or an error: not a question for the cache.
-            _ => return (None, Body::new(Replay::new(read, Some(body)))),
+            _ => return (None, Body::new(Frames::new(read, Some(body)))),
         }
     }
-    (Some(joined(pieces)), Body::new(Replay::new(read, None)))
+    (Some(joined(pieces)), Body::new(Frames::new(read, None)))
 }
 
 /// The pieces in one; a single piece (the usual case) is not copied.
@@ -136,20 +136,20 @@ fn joined(pieces: Vec<Bytes>) -> Bytes {
     }
 }
 
-/// A request body whose first frames were read already: those, then the
-/// rest of the original body.
-struct Replay {
+/// A body that yields these frames, then the rest of another body: a
+/// request body whose first frames were read already, or a whole answer.
+struct Frames {
     read: VecDeque<Result<Frame<Bytes>, Status>>,
     rest: Option<Body>,
 }
 
-impl Replay {
+impl Frames {
     fn new(read: VecDeque<Result<Frame<Bytes>, Status>>, rest: Option<Body>) -> Self {
         Self { read, rest }
     }
 }
 
-impl HttpBody for Replay {
+impl HttpBody for Frames {
     type Data = Bytes;
     type Error = Status;
 
@@ -174,44 +174,14 @@ impl HttpBody for Replay {
 /// A successful unary response as tonic sends it: the message's frame,
 /// then `grpc-status: 0`.
 fn answer(framed: Bytes) -> Response<Body> {
-    let mut response = Response::new(Body::new(Answer {
-        framed: Some(framed),
-        trailers_sent: false,
-    }));
+    let mut trailers = HeaderMap::with_capacity(1);
+    trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    let frames = VecDeque::from([Ok(Frame::data(framed)), Ok(Frame::trailers(trailers))]);
+    let mut response = Response::new(Body::new(Frames::new(frames, None)));
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(GRPC));
     response
-}
-
-struct Answer {
-    framed: Option<Bytes>,
-    trailers_sent: bool,
-}
-
-impl HttpBody for Answer {
-    type Data = Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        if let Some(framed) = self.framed.take() {
-            return Poll::Ready(Some(Ok(Frame::data(framed))));
-        }
-        if self.trailers_sent {
-            return Poll::Ready(None);
-        }
-        self.trailers_sent = true;
-        let mut trailers = HeaderMap::with_capacity(1);
-        trailers.insert("grpc-status", HeaderValue::from_static("0"));
-        Poll::Ready(Some(Ok(Frame::trailers(trailers))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.trailers_sent
-    }
 }
 
 #[cfg(test)]
