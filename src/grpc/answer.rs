@@ -99,11 +99,13 @@ impl<T> Message for Encoded<T> {
 /// one), and the request's encoding.
 type Key = Box<[u8]>;
 
-fn key(method: &str, request: &[u8]) -> Key {
-    let mut key = Vec::with_capacity(method.len() + 1 + request.len());
+/// The key of `method` and a request of `request_len` bytes that
+/// `write_request` appends.
+fn key(method: &str, request_len: usize, write_request: impl FnOnce(&mut Vec<u8>)) -> Key {
+    let mut key = Vec::with_capacity(method.len() + 1 + request_len);
     key.extend_from_slice(method.as_bytes());
     key.push(0);
-    key.extend_from_slice(request);
+    write_request(&mut key);
     key.into_boxed_slice()
 }
 
@@ -113,7 +115,9 @@ pub struct CacheKey(Key);
 impl CacheKey {
     /// `method` is the call's path, `/package.Service/Method`.
     pub fn new(method: &'static str, request: &impl Message) -> Self {
-        Self(key(method, &request.encode_to_vec()))
+        Self(key(method, request.encoded_len(), |key| {
+            request.encode_raw(key);
+        }))
     }
 }
 
@@ -190,7 +194,8 @@ impl AnswerCache {
         method: &str,
         request: &[u8],
     ) -> Option<Bytes> {
-        self.lookup(dataset, &key(method, request))
+        let key = key(method, request.len(), |key| key.extend_from_slice(request));
+        self.lookup(dataset, &key)
     }
 
     fn lookup(&self, dataset: &Arc<Dataset>, key: &[u8]) -> Option<Bytes> {
