@@ -4,9 +4,10 @@
 //!
 //! Every rusqlite call runs on the blocking pool (`spawn_blocking`) or, for
 //! a large refresh's staging, swap and reload, on a background thread
-//! (`crate::background`), never on an async worker. One writer connection, behind a mutex, serialises writes;
-//! reads take a pooled read-only connection, which WAL lets run alongside it,
-//! so nothing a call reads waits for a refresh's swap.
+//! (`crate::background`), never on an async worker. One writer connection,
+//! behind a mutex, serialises writes; reads take a pooled read-only
+//! connection, which WAL lets run alongside it, so nothing a call reads
+//! waits for a refresh's swap.
 
 mod load;
 mod migrations;
