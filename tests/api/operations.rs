@@ -102,13 +102,7 @@ async fn metrics_count_calls_by_method_and_code_and_report_the_store() {
     client.get_agreement(get("kor-khm")).await.expect("found");
     assert!(client.get_agreement(get("kor-zzz")).await.is_err());
 
-    let url = format!("http://{}/metrics", running.metrics.expect("metrics on"));
-    let text = reqwest::get(&url)
-        .await
-        .expect("scrape")
-        .text()
-        .await
-        .expect("body");
+    let text = scrape(running.metrics.expect("metrics on")).await;
     let method = "/tradepact.v1.AgreementService/GetAgreement";
     for expected in [
         format!("tradepact_grpc_calls_total{{code=\"OK\",method=\"{method}\"}} 1"),
@@ -123,14 +117,19 @@ async fn metrics_count_calls_by_method_and_code_and_report_the_store() {
     running.stop().await;
 }
 
-/// The scrape's value of `tradepact_grpc_cached_answers_total` for `method`.
-async fn cached_answers(metrics: SocketAddr, method: &str) -> u64 {
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
+/// The metrics endpoint's text.
+async fn scrape(metrics: SocketAddr) -> String {
+    reqwest::get(format!("http://{metrics}/metrics"))
         .await
         .expect("scrape")
         .text()
         .await
-        .expect("body");
+        .expect("body")
+}
+
+/// The scrape's value of `tradepact_grpc_cached_answers_total` for `method`.
+async fn cached_answers(metrics: SocketAddr, method: &str) -> u64 {
+    let text = scrape(metrics).await;
     let series = format!("tradepact_grpc_cached_answers_total{{method=\"{method}\"}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&series))
