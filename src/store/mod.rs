@@ -9,19 +9,22 @@
 //! connection, which WAL lets run alongside it, so nothing a call reads
 //! waits for a refresh's swap.
 
+mod changes;
 mod load;
 mod migrations;
 mod products;
-mod refresh;
 mod rows;
+mod runs;
 mod staging;
 mod stats;
+mod swap;
 mod write;
 
 pub use products::rebuild_levels as rebuild_product_levels;
-pub use refresh::{BatchSwap, SourceState, UrlValidators};
+pub use runs::{SourceState, UrlValidators};
 pub use staging::{GroupChange, ProductSink, ProductStaging, StagedProducts, StagingError};
 pub use stats::StoreStats;
+pub use swap::BatchSwap;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -326,6 +329,41 @@ impl Store {
         if idle.len() < MAX_IDLE_READERS {
             idle.push(connection);
         }
+    }
+
+    /// Runs `work` in a read transaction on a pooled read-only connection,
+    /// on the blocking pool. It sees the last commit and never waits for the
+    /// writer, which a refresh's swap holds for seconds at Comtrade scale:
+    /// ListRefreshRuns and ListDataChanges answer during one.
+    pub(super) async fn read<T: Send + 'static>(
+        &self,
+        action: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            store.in_read_transaction(action, |tx| {
+                work(tx).map_err(|source| store.sqlite(action, source))
+            })
+        })
+        .await?
+    }
+
+    /// Runs `work` on the writer connection on the blocking pool.
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        action: &'static str,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = store
+                .writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut connection).map_err(|source| store.sqlite(action, source))
+        })
+        .await?
     }
 }
 

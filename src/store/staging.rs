@@ -7,7 +7,7 @@
 //! definition, in transactions of a few thousand rows on the writer
 //! connection (other writes get their turn in between), so memory holds a
 //! page or two, not the run. Nothing reads the staging table. The swap
-//! (`refresh.rs`) makes it `product_flows` in the same `BEGIN IMMEDIATE`
+//! (`swap.rs`) makes it `product_flows` in the same `BEGIN IMMEDIATE`
 //! transaction that records the run: the rows of other origins are copied
 //! over, the old table dropped and the staged one renamed. That costs
 //! milliseconds, where deleting and re-inserting a million rows costs
