@@ -17,8 +17,10 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use prost::Message;
 use tradepact::domain::{Dataset, TradeFlow};
+use tradepact::grpc::answer::CallPath;
 use tradepact::grpc::service::agreement_service_server::AgreementService;
 use tradepact::grpc::{AgreementApi, Api, pb};
+use tradepact::metrics::Metrics;
 use tradepact::query::{
     self, BilateralQuery, GetAgreement, IndicatorQuery, ListAgreements, ProductQuery, QueryError,
     RankQuery, ReadModel,
@@ -200,12 +202,18 @@ fn ready<F: Future>(future: F) -> F::Output {
 
 fn grpc(c: &mut Criterion) {
     let (_dir, store, dataset) = common::refreshed_store();
-    let read_model = Arc::new(ReadModel::empty());
-    read_model.replace(dataset);
     // Without the answer cache every call builds and encodes its answer;
     // with it (the service's default) a repeated question is a lookup.
-    let uncached = AgreementApi(Api::new(read_model.clone(), store.clone(), 0));
-    let cached = AgreementApi(Api::new(read_model, store, 64 << 20));
+    let api = |cache_bytes: u64, dataset: Dataset| {
+        let read_model = Arc::new(ReadModel::new(cache_bytes));
+        read_model.replace(dataset);
+        let metrics = Metrics::new().expect("metrics");
+        AgreementApi(Api::new(read_model, store.clone(), metrics))
+    };
+    let uncached = api(0, dataset.clone());
+    let cached = api(64 << 20, dataset);
+    // The route the call layer puts on every call.
+    let route = CallPath(Arc::from("/tradepact.v1.AgreementService/GetAgreement"));
     let request = || pb::GetAgreementRequest {
         id: AGREEMENT.to_owned(),
         as_of: Some(pb::Date {
@@ -216,7 +224,9 @@ fn grpc(c: &mut Criterion) {
         ..Default::default()
     };
     let answer = |api: &AgreementApi, request: pb::GetAgreementRequest| {
-        ready(api.get_agreement(tonic::Request::new(request)))
+        let mut request = tonic::Request::new(request);
+        request.extensions_mut().insert(route.clone());
+        ready(api.get_agreement(request))
             .expect("answers")
             .into_inner()
             .message_bytes()

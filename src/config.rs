@@ -63,6 +63,21 @@ pub enum LogFormat {
     Json,
 }
 
+/// Whether answers are compressed for clients that accept it. Off by
+/// default, as in grpc-go and grpc-java servers: compression costs the
+/// server CPU on every answer a client has not seen, and most callers sit
+/// on a fast network next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerCompression {
+    /// Answers go uncompressed, whatever the client accepts.
+    Off,
+    /// gzip, for clients that list it in `grpc-accept-encoding`.
+    Gzip,
+    /// zstd, for clients that list it in `grpc-accept-encoding`.
+    Zstd,
+}
+
 /// Everything the service needs to run. Serialises (for `tradepact config`)
 /// under the flag names, secrets redacted.
 #[derive(Debug, Clone, clap::Args, serde::Serialize)]
@@ -180,6 +195,16 @@ pub struct Settings {
         global = true
     )]
     pub answer_cache_mib: usize,
+
+    /// Compress answers for clients that accept this encoding (requests in gzip or zstd are always accepted).
+    #[arg(
+        long,
+        env = "TRADEPACT_COMPRESS_ANSWERS",
+        value_enum,
+        default_value = "off",
+        global = true
+    )]
+    pub compress_answers: AnswerCompression,
 
     /// Concurrent HTTP/2 streams one connection may open (calls in flight per connection).
     #[arg(
@@ -508,6 +533,7 @@ impl Settings {
             call_timeout_ms: 30_000,
             max_concurrent_calls: 1024,
             answer_cache_mib: 64,
+            compress_answers: AnswerCompression::Off,
             max_streams_per_connection: 256,
             keepalive_secs: 60,
             grpc_web: false,

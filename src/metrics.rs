@@ -19,6 +19,7 @@ use prometheus::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::AnswerCompression;
 use crate::store::Store;
 
 /// Latency buckets, in seconds: most calls answer in well under a millisecond.
@@ -32,6 +33,7 @@ pub struct Metrics {
     registry: Registry,
     calls: IntCounterVec,
     cached_answers: IntCounterVec,
+    compressions: IntCounterVec,
     latency: HistogramVec,
     in_flight: IntGauge,
 }
@@ -49,9 +51,16 @@ impl Metrics {
         let cached_answers = IntCounterVec::new(
             Opts::new(
                 "tradepact_grpc_cached_answers_total",
-                "Successful calls the call layer answered from the answer cache, without tonic",
+                "Query calls answered from the snapshot's answer cache",
             ),
             &["method"],
+        )?;
+        let compressions = IntCounterVec::new(
+            Opts::new(
+                "tradepact_grpc_answer_compressions_total",
+                "Answers compressed (each is then cached, so a repeated question is not compressed again)",
+            ),
+            &["encoding"],
         )?;
         let latency = HistogramVec::new(
             HistogramOpts::new(
@@ -67,12 +76,14 @@ impl Metrics {
         )?;
         registry.register(Box::new(calls.clone()))?;
         registry.register(Box::new(cached_answers.clone()))?;
+        registry.register(Box::new(compressions.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         Ok(Arc::new(Self {
             registry,
             calls,
             cached_answers,
+            compressions,
             latency,
             in_flight,
         }))
@@ -84,10 +95,20 @@ impl Metrics {
         InFlight(Arc::clone(self))
     }
 
-    /// Counts a call the layer answered from the cache (`record` counts it
-    /// as a call too).
+    /// Counts a call answered from the answer cache (`record` counts it as
+    /// a call too).
     pub fn record_cached_answer(&self, method: &str) {
         self.cached_answers.with_label_values(&[method]).inc();
+    }
+
+    /// Counts an answer compressed in `encoding`.
+    pub fn record_compression(&self, encoding: AnswerCompression) {
+        let label = match encoding {
+            AnswerCompression::Off => "identity",
+            AnswerCompression::Gzip => "gzip",
+            AnswerCompression::Zstd => "zstd",
+        };
+        self.compressions.with_label_values(&[label]).inc();
     }
 
     /// Records one finished call.

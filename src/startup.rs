@@ -11,7 +11,6 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
@@ -20,8 +19,7 @@ use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::{HealthReporter, HealthService};
 
-use crate::config::Settings;
-use crate::grpc::coalesce::CoalescedIo;
+use crate::config::{AnswerCompression, Settings};
 use crate::grpc::layer::{CallLayer, CallPolicy};
 use crate::grpc::service::agreement_service_server::AgreementServiceServer;
 use crate::grpc::service::indicator_service_server::IndicatorServiceServer;
@@ -101,7 +99,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let read_model = Arc::new(ReadModel::empty());
+        let answer_cache_bytes = (self.settings.answer_cache_mib as u64).saturating_mul(1 << 20);
+        let read_model = Arc::new(ReadModel::new(answer_cache_bytes));
         let health = HealthReporter::new();
         let health_service = HealthServer::new(HealthService::from_health_reporter(health.clone()));
         set_health(&health, ServingStatus::NotServing).await;
@@ -132,11 +131,7 @@ impl Application {
         }
         let stop_serving = CancellationToken::new();
         let services = Services {
-            api: Api::new(
-                read_model.clone(),
-                self.store.clone(),
-                self.settings.answer_cache_mib.saturating_mul(1 << 20),
-            ),
+            api: Api::new(read_model.clone(), self.store.clone(), Arc::clone(&metrics)),
             refresh_api,
             health: health_service,
             metrics,
@@ -225,16 +220,26 @@ impl Application {
     }
 }
 
-/// Applies the message-size limit and compression to a generated server.
+/// Applies the message-size limit and request compression to a generated
+/// server. Compressed requests are always accepted; answers are compressed
+/// only as the operator chose, and for the query services not by tonic but
+/// from the answer cache (`grpc::compress`).
 macro_rules! configured {
     ($server:expr, $settings:expr) => {
         $server
             .max_decoding_message_size($settings.max_request_bytes)
             .accept_compressed(CompressionEncoding::Gzip)
             .accept_compressed(CompressionEncoding::Zstd)
-            .send_compressed(CompressionEncoding::Gzip)
-            .send_compressed(CompressionEncoding::Zstd)
     };
+}
+
+/// tonic's own encoding for answers of services without cached answers.
+fn tonic_compression(settings: &Settings) -> Option<CompressionEncoding> {
+    match settings.compress_answers {
+        AnswerCompression::Off => None,
+        AnswerCompression::Gzip => Some(CompressionEncoding::Gzip),
+        AnswerCompression::Zstd => Some(CompressionEncoding::Zstd),
+    }
 }
 
 /// The gRPC server: every service behind the call layer, serving `incoming`
@@ -264,7 +269,7 @@ fn grpc_server(
         permits: Arc::new(Semaphore::new(settings.max_concurrent_calls)),
         max_in_flight: settings.max_concurrent_calls,
         timeout: Duration::from_millis(settings.call_timeout_ms),
-        answers: api.cached_answers(),
+        compression: settings.compress_answers,
     });
     let stack = tower::ServiceBuilder::new()
         .option_layer(settings.grpc_web.then(tonic_web::GrpcWebLayer::new))
@@ -301,13 +306,13 @@ fn grpc_server(
             IndicatorServiceServer::new(IndicatorApi(api)),
             settings
         ))
-        .add_service(configured!(
-            RefreshServiceServer::new(refresh_api),
-            settings
-        ));
-    // Each connection's writes are gathered and leave once per turn of its
-    // task (see `grpc::coalesce`): one system call per batch of answers.
-    let incoming = incoming.map(|accepted| accepted.map(CoalescedIo::new));
+        .add_service(match tonic_compression(settings) {
+            Some(encoding) => {
+                configured!(RefreshServiceServer::new(refresh_api), settings)
+                    .send_compressed(encoding)
+            }
+            None => configured!(RefreshServiceServer::new(refresh_api), settings),
+        });
     Ok(router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()))
 }
 

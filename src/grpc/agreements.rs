@@ -4,8 +4,9 @@ use tonic::{Request, Response, Status};
 
 use crate::query::{self, GetAgreement, ListAgreements};
 
+use super::answer::Question;
 use super::service::agreement_service_server::AgreementService;
-use super::{Api, Encoded, convert, enum_field, method, pb};
+use super::{Api, Encoded, convert, enum_field, pb};
 
 #[derive(Clone)]
 pub struct AgreementApi(pub Api);
@@ -16,7 +17,7 @@ impl AgreementService for AgreementApi {
         &self,
         request: Request<pb::GetAgreementRequest>,
     ) -> Result<Response<Encoded<pb::Agreement>>, Status> {
-        let request = request.into_inner();
+        let (question, request) = Question::of(request)?;
         let view: pb::AgreementView = enum_field("view", request.view)?;
         let full = convert::full_view(view, true);
         let query = GetAgreement {
@@ -24,8 +25,7 @@ impl AgreementService for AgreementApi {
             as_of: convert::date_parts(request.as_of),
         };
         self.0.answer(
-            method::GET_AGREEMENT,
-            &request,
+            question,
             |dataset| query::get_agreement(dataset, &query),
             |answer| convert::agreement(&answer, full),
         )
@@ -35,7 +35,7 @@ impl AgreementService for AgreementApi {
         &self,
         request: Request<pb::ListAgreementsRequest>,
     ) -> Result<Response<Encoded<pb::ListAgreementsResponse>>, Status> {
-        let request = request.into_inner();
+        let (question, request) = Question::of(request)?;
         let status: pb::AgreementStatus = enum_field("status", request.status)?;
         let view: pb::AgreementView = enum_field("view", request.view)?;
         let full = convert::full_view(view, false);
@@ -47,8 +47,7 @@ impl AgreementService for AgreementApi {
             page_token: request.page_token.clone(),
         };
         self.0.answer(
-            method::LIST_AGREEMENTS,
-            &request,
+            question,
             |dataset| query::list_agreements(dataset, &query),
             |page| pb::ListAgreementsResponse {
                 agreements: page
@@ -65,10 +64,9 @@ impl AgreementService for AgreementApi {
         &self,
         request: Request<pb::ListNegotiationRoundsRequest>,
     ) -> Result<Response<Encoded<pb::ListNegotiationRoundsResponse>>, Status> {
-        let request = request.into_inner();
+        let (question, request) = Question::of(request)?;
         self.0.answer(
-            method::LIST_NEGOTIATION_ROUNDS,
-            &request,
+            question,
             |dataset| query::negotiation_rounds(dataset, &request.agreement_id),
             |rounds| pb::ListNegotiationRoundsResponse {
                 rounds: rounds.iter().map(convert::event).collect(),

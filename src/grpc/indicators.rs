@@ -4,8 +4,9 @@ use tonic::{Request, Response, Status};
 
 use crate::query::{self, IndicatorQuery};
 
+use super::answer::Question;
 use super::service::indicator_service_server::IndicatorService;
-use super::{Api, Encoded, convert, method, pb};
+use super::{Api, Encoded, convert, pb};
 
 #[derive(Clone)]
 pub struct IndicatorApi(pub Api);
@@ -16,7 +17,7 @@ impl IndicatorService for IndicatorApi {
         &self,
         request: Request<pb::GetIndicatorSeriesRequest>,
     ) -> Result<Response<Encoded<pb::GetIndicatorSeriesResponse>>, Status> {
-        let request = request.into_inner();
+        let (question, request) = Question::of(request)?;
         let query = IndicatorQuery {
             economy: request.economy.clone(),
             indicator: request.indicator.clone(),
@@ -25,8 +26,7 @@ impl IndicatorService for IndicatorApi {
             vintage: request.vintage.clone(),
         };
         self.0.answer(
-            method::GET_INDICATOR_SERIES,
-            &request,
+            question,
             |dataset| query::indicator_series(dataset, &query),
             |answer| pb::GetIndicatorSeriesResponse {
                 name: answer.name,

@@ -2,8 +2,10 @@
 //! client's `x-request-id` or a new one, echoed back and put on the call's
 //! log span), load shedding past a global limit of calls in flight
 //! (RESOURCE_EXHAUSTED at once, never a queue), a per-call time limit
-//! (DEADLINE_EXCEEDED), the call metrics, and cached answers sent without
-//! tonic (`fast_path.rs`).
+//! (DEADLINE_EXCEEDED), the call metrics, and the route a query handler
+//! keys its cached answer by. When the operator turns answer compression on,
+//! it notes which clients accept it and sends their compressed answers
+//! (`compress.rs`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,8 +21,9 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use super::fast_path::{CachedAnswers, Route};
-
+use super::answer::CallPath;
+use super::compress;
+use crate::config::AnswerCompression;
 use crate::metrics::Metrics;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -36,8 +39,8 @@ pub struct CallPolicy {
     pub max_in_flight: usize,
     /// How long a call may take to produce its response.
     pub timeout: Duration,
-    /// Answers the layer sends itself when the question was answered before.
-    pub answers: CachedAnswers,
+    /// Answers go compressed in this encoding to clients that accept it.
+    pub compression: AnswerCompression,
 }
 
 #[derive(Clone)]
@@ -86,10 +89,16 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let policy = Arc::clone(&self.policy);
-        let method = request.uri().path().to_owned();
+        let method: Arc<str> = Arc::from(request.uri().path());
         let request_id = request_id(&request);
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             request.headers_mut().insert(REQUEST_ID, value);
+        }
+        request
+            .extensions_mut()
+            .insert(CallPath(Arc::clone(&method)));
+        if let Some(wanted) = compress::wanted(request.headers(), policy.compression) {
+            request.extensions_mut().insert(wanted);
         }
         let permit = if method.starts_with(EXEMPT_PREFIX) {
             None
@@ -110,18 +119,10 @@ where
             }
             let _in_flight = policy.metrics.start_call();
             let span = tracing::info_span!("call", method = %method, request_id = %request_id);
-            let answer = async {
-                match policy.answers.route(request).await {
-                    Route::Answered(response) => {
-                        policy.metrics.record_cached_answer(&method);
-                        Ok(response)
-                    }
-                    Route::ToTonic(request) => inner.call(request).await,
-                }
-            };
-            let answered = tokio::time::timeout(policy.timeout, answer.instrument(span)).await;
+            let answered =
+                tokio::time::timeout(policy.timeout, inner.call(request).instrument(span)).await;
             let response = match answered {
-                Ok(response) => response?,
+                Ok(response) => compress::finish(response?),
                 Err(_) => Status::deadline_exceeded(format!(
                     "the call took longer than the server's limit of {} ms",
                     policy.timeout.as_millis()

@@ -2,15 +2,14 @@
 //! health and reflection. The only module that sees prost types; handlers turn
 //! a request into a query, run it against the current snapshot and turn the
 //! answer (or the error, through one exhaustive mapping) into a response.
-//! Answers are cached per snapshot (`answer`); the call layer (`layer`)
-//! sends a cached one itself when the same question comes again
-//! (`fast_path`).
+//! Answers are encoded once per snapshot and kept in its cache (`answer`),
+//! compressed once when the operator turns compression on (`compress`); the
+//! call layer (`layer`) gives every call its id, limits and metrics.
 
 mod agreements;
 pub mod answer;
-pub mod coalesce;
+pub mod compress;
 mod convert;
-pub mod fast_path;
 mod indicators;
 pub mod layer;
 mod refresh;
@@ -19,12 +18,16 @@ mod trade;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use tonic::{Response, Status};
 
 use crate::domain::Dataset;
-use crate::query::{QueryError, ReadModel};
+use crate::metrics::Metrics;
+use crate::query::{QueryError, ReadModel, Snapshot};
 use crate::store::Store;
-use answer::{AnswerCache, CacheKey, Encoded};
+use answer::{Encoded, Question};
+use compress::CompressedAnswer;
 
 pub use agreements::AgreementApi;
 pub use indicators::IndicatorApi;
@@ -46,30 +49,6 @@ pub mod pb {
 pub mod service {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
     include!(concat!(env!("OUT_DIR"), "/server/tradepact.v1.rs"));
-}
-
-/// The paths of the query methods, whose answers are cached per snapshot
-/// (the cache's keys start with them).
-pub mod method {
-    pub const GET_AGREEMENT: &str = "/tradepact.v1.AgreementService/GetAgreement";
-    pub const LIST_AGREEMENTS: &str = "/tradepact.v1.AgreementService/ListAgreements";
-    pub const LIST_NEGOTIATION_ROUNDS: &str =
-        "/tradepact.v1.AgreementService/ListNegotiationRounds";
-    pub const GET_BILATERAL_TRADE: &str = "/tradepact.v1.TradeService/GetBilateralTrade";
-    pub const RANK_PARTNERS: &str = "/tradepact.v1.TradeService/RankPartners";
-    pub const GET_PRODUCT_BREAKDOWN: &str = "/tradepact.v1.TradeService/GetProductBreakdown";
-    pub const GET_INDICATOR_SERIES: &str = "/tradepact.v1.IndicatorService/GetIndicatorSeries";
-
-    /// Every method whose answers are cached.
-    pub const CACHED: [&str; 7] = [
-        GET_AGREEMENT,
-        LIST_AGREEMENTS,
-        LIST_NEGOTIATION_ROUNDS,
-        GET_BILATERAL_TRADE,
-        RANK_PARTNERS,
-        GET_PRODUCT_BREAKDOWN,
-        GET_INDICATOR_SERIES,
-    ];
 }
 
 /// The fully qualified names of the services tradepact itself serves.
@@ -95,50 +74,54 @@ impl From<QueryError> for Status {
     }
 }
 
-/// Shared by every service: where the data come from, and the answers
-/// already encoded from them.
+/// Shared by every service: where the data come from and where calls are
+/// counted.
 #[derive(Clone)]
 pub struct Api {
     read_model: Arc<ReadModel>,
-    answers: Arc<AnswerCache>,
     store: Store,
+    metrics: Arc<Metrics>,
 }
 
 impl Api {
-    /// `answer_cache_bytes`: the most encoded answers kept per snapshot (0 = none).
-    pub fn new(read_model: Arc<ReadModel>, store: Store, answer_cache_bytes: usize) -> Self {
+    pub fn new(read_model: Arc<ReadModel>, store: Store, metrics: Arc<Metrics>) -> Self {
         Self {
             read_model,
-            answers: Arc::new(AnswerCache::new(answer_cache_bytes)),
             store,
+            metrics,
         }
     }
 
-    /// The cached answers, for the call layer to send itself.
-    pub fn cached_answers(&self) -> fast_path::CachedAnswers {
-        fast_path::CachedAnswers::new(Arc::clone(&self.read_model), Arc::clone(&self.answers))
-    }
-
-    /// Answers one call from the current snapshot and logs it. `request` is
-    /// the question as received: with `method` (the call's path), the key of
-    /// the cached answer.
+    /// Answers `question` from the current snapshot and logs it: the cached
+    /// answer when the same question was answered from this snapshot,
+    /// otherwise `query` run, `reply` encoded and kept. Errors are never
+    /// cached.
     fn answer<T: prost::Message, A>(
         &self,
-        method: &'static str,
-        request: &impl prost::Message,
+        question: Question,
         query: impl FnOnce(&Dataset) -> Result<A, QueryError>,
         reply: impl FnOnce(A) -> T,
     ) -> Result<Response<Encoded<T>>, Status> {
         let started = Instant::now();
-        let result = match self.read_model.snapshot() {
-            Some(dataset) => self
-                .answers
-                .get_or_encode(&dataset, method, request, || query(&dataset).map(reply))
-                .map_err(Status::from),
-            None => Err(still_loading()),
-        };
-        log_call(method, started, &result);
-        result.map(Response::new)
+        let result = self
+            .read_model
+            .snapshot()
+            .ok_or_else(still_loading)
+            .and_then(|snapshot| {
+                let message = match self.cached(&snapshot, &question) {
+                    Some(hit) => hit,
+                    None => {
+                        let encoded = encode(reply(query(&snapshot.dataset)?));
+                        snapshot
+                            .answers
+                            .insert(question.owned_key(), encoded.clone());
+                        encoded
+                    }
+                };
+                self.respond(&snapshot, &question, message)
+            });
+        log_call(question.path(), started, &result);
+        result
     }
 
     /// Like [`Api::answer`] for questions answered partly from the store:
@@ -146,8 +129,7 @@ impl Api {
     /// store access), then a cache miss runs `read` on the blocking pool.
     async fn answer_from_store<T, Q, A>(
         &self,
-        method: &'static str,
-        request: &impl prost::Message,
+        question: Question,
         check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
         read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
         reply: impl FnOnce(A) -> T,
@@ -158,48 +140,90 @@ impl Api {
         A: Send + 'static,
     {
         let started = Instant::now();
-        let result = self
-            .answer_checked(method, request, check, read, reply)
-            .await;
-        log_call(method, started, &result);
-        result.map(Response::new)
+        let result = self.answer_checked(&question, check, read, reply).await;
+        log_call(question.path(), started, &result);
+        result
     }
 
     async fn answer_checked<T, Q, A>(
         &self,
-        method: &'static str,
-        request: &impl prost::Message,
+        question: &Question,
         check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
         read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
         reply: impl FnOnce(A) -> T,
-    ) -> Result<Encoded<T>, Status>
+    ) -> Result<Response<Encoded<T>>, Status>
     where
         T: prost::Message,
         Q: Send + 'static,
         A: Send + 'static,
     {
-        let dataset = self.read_model.snapshot().ok_or_else(still_loading)?;
-        let question = check(&dataset)?;
-        let key = CacheKey::new(method, request);
-        if let Some(hit) = self.answers.get(&dataset, &key) {
-            return Ok(hit);
+        let snapshot = self.read_model.snapshot().ok_or_else(still_loading)?;
+        let checked = check(&snapshot.dataset)?;
+        if let Some(hit) = self.cached(&snapshot, question) {
+            return self.respond(&snapshot, question, hit);
         }
         let store = self.store.clone();
-        let snapshot = Arc::clone(&dataset);
-        let answer = tokio::task::spawn_blocking(move || read(&snapshot, question, &store))
+        let dataset = Arc::clone(&snapshot.dataset);
+        let answer = tokio::task::spawn_blocking(move || read(&dataset, checked, &store))
             .await
             .map_err(|error| QueryError::Store(format!("the read task failed: {error}")))??;
-        let encoded = Encoded::encode(&reply(answer));
-        self.answers.put(&dataset, key, &encoded);
-        Ok(encoded)
+        let encoded = encode(reply(answer));
+        snapshot
+            .answers
+            .insert(question.owned_key(), encoded.clone());
+        self.respond(&snapshot, question, encoded)
     }
+
+    /// The plain answer kept for `question` in `snapshot`, counted as a
+    /// cached answer.
+    fn cached(&self, snapshot: &Snapshot, question: &Question) -> Option<Bytes> {
+        let hit = snapshot.answers.get(question.key())?;
+        self.metrics.record_cached_answer(question.path());
+        Some(hit)
+    }
+
+    /// The response carrying `message`, with its compressed frame attached
+    /// when the client gets compressed answers (compressed once per
+    /// snapshot, then taken from the cache).
+    fn respond<T>(
+        &self,
+        snapshot: &Snapshot,
+        question: &Question,
+        message: Bytes,
+    ) -> Result<Response<Encoded<T>>, Status> {
+        let compressed = match question.compression() {
+            None => None,
+            Some(encoding) => {
+                let key = question.compressed_key(encoding);
+                let frame = match snapshot.answers.get(&key) {
+                    Some(frame) => frame,
+                    None => {
+                        let frame = compress::frame(encoding, &message)?;
+                        self.metrics.record_compression(encoding);
+                        snapshot.answers.insert(key, frame.clone());
+                        frame
+                    }
+                };
+                Some(CompressedAnswer { encoding, frame })
+            }
+        };
+        let mut response = Response::new(Encoded::from_bytes(message));
+        if let Some(compressed) = compressed {
+            response.extensions_mut().insert(compressed);
+        }
+        Ok(response)
+    }
+}
+
+fn encode(message: impl prost::Message) -> Bytes {
+    Bytes::from(message.encode_to_vec())
 }
 
 fn still_loading() -> Status {
     Status::unavailable("the dataset is still loading; retry shortly")
 }
 
-fn log_call<T>(method: &'static str, started: Instant, result: &Result<T, Status>) {
+fn log_call<T>(method: &str, started: Instant, result: &Result<T, Status>) {
     let code = result
         .as_ref()
         .map_or_else(|status| status.code(), |_| tonic::Code::Ok);

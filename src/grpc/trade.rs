@@ -4,8 +4,9 @@ use tonic::{Request, Response, Status};
 
 use crate::query::{self, BilateralQuery, ProductQuery, RankQuery};
 
+use super::answer::Question;
 use super::service::trade_service_server::TradeService;
-use super::{Api, Encoded, convert, enum_field, method, pb};
+use super::{Api, Encoded, convert, enum_field, pb};
 
 #[derive(Clone)]
 pub struct TradeApi(pub Api);
@@ -16,7 +17,7 @@ impl TradeService for TradeApi {
         &self,
         request: Request<pb::GetBilateralTradeRequest>,
     ) -> Result<Response<Encoded<pb::GetBilateralTradeResponse>>, Status> {
-        let request = request.into_inner();
+        let (question, request) = Question::of(request)?;
         let query = BilateralQuery {
             reporter: request.reporter.clone(),
             partner: request.partner.clone(),
@@ -24,8 +25,7 @@ impl TradeService for TradeApi {
             end_year: request.end_year,
         };
         self.0.answer(
-            method::GET_BILATERAL_TRADE,
-            &request,
+            question,
             |dataset| query::bilateral_trade(dataset, &query),
             |trade| pb::GetBilateralTradeResponse {
                 years: trade.years.iter().map(convert::trade_year).collect(),
@@ -38,7 +38,7 @@ impl TradeService for TradeApi {
         &self,
         request: Request<pb::RankPartnersRequest>,
     ) -> Result<Response<Encoded<pb::RankPartnersResponse>>, Status> {
-        let request = request.into_inner();
+        let (question, request) = Question::of(request)?;
         let flow: pb::TradeFlow = enum_field("flow", request.flow)?;
         let query = RankQuery {
             reporter: request.reporter.clone(),
@@ -48,8 +48,7 @@ impl TradeService for TradeApi {
             partner: request.partner.clone(),
         };
         self.0.answer(
-            method::RANK_PARTNERS,
-            &request,
+            question,
             |dataset| query::rank_partners(dataset, &query),
             |ranking| pb::RankPartnersResponse {
                 entries: ranking
@@ -75,7 +74,7 @@ impl TradeService for TradeApi {
         &self,
         request: Request<pb::GetProductBreakdownRequest>,
     ) -> Result<Response<Encoded<pb::GetProductBreakdownResponse>>, Status> {
-        let request = request.into_inner();
+        let (question, request) = Question::of(request)?;
         let flow: pb::TradeFlow = enum_field("flow", request.flow)?;
         let query = ProductQuery {
             reporter: request.reporter.clone(),
@@ -87,8 +86,7 @@ impl TradeService for TradeApi {
         };
         self.0
             .answer_from_store(
-                method::GET_PRODUCT_BREAKDOWN,
-                &request,
+                question,
                 |dataset| query::check_product_query(dataset, &query),
                 |dataset, question, store| {
                     store.read_products(|lines| query::product_breakdown(dataset, &question, lines))

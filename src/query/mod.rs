@@ -11,11 +11,8 @@ mod indicators;
 mod input;
 pub(crate) mod paging;
 mod products;
+mod snapshot;
 mod trade;
-
-use std::sync::Arc;
-
-use arc_swap::ArcSwapOption;
 
 pub use agreements::{
     AgreementPage, AgreementView, GetAgreement, ListAgreements, get_agreement, list_agreements,
@@ -23,6 +20,7 @@ pub use agreements::{
 };
 pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
 pub use input::{is_valid_agreement_id, is_valid_indicator_code};
+pub use snapshot::{AnswerCache, ReadModel, Snapshot};
 pub use products::{
     CheckedProductQuery, LevelSummary, ProductBreakdown, ProductKey, ProductLine, ProductLines,
     ProductQuery, StoredLine, check_product_query, product_breakdown,
@@ -32,7 +30,6 @@ pub use trade::{
     growth_pct, rank_partners,
 };
 
-use crate::domain::Dataset;
 
 /// Why a question could not be answered. Messages are written for the client.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -58,26 +55,3 @@ impl QueryError {
     }
 }
 
-/// The dataset currently being served, replaced whole after each load.
-#[derive(Default)]
-pub struct ReadModel {
-    current: ArcSwapOption<Dataset>,
-}
-
-impl ReadModel {
-    /// A read model with nothing loaded yet.
-    pub fn empty() -> Self {
-        Self::default()
-    }
-
-    /// The dataset to answer one request from, once one is loaded; stays valid
-    /// while held, whatever replaces it meanwhile.
-    pub fn snapshot(&self) -> Option<Arc<Dataset>> {
-        self.current.load_full()
-    }
-
-    /// Makes `dataset` the one every later request sees.
-    pub fn replace(&self, dataset: Dataset) {
-        self.current.store(Some(Arc::new(dataset)));
-    }
-}

@@ -258,7 +258,7 @@ impl Refresher {
         let name = adapter.name();
         let dataset = self
             .read_model
-            .snapshot()
+            .dataset()
             .ok_or_else(|| Failure::failed("no dataset loaded yet"))?;
         let validators: HashMap<String, Validators> = self
             .store

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 use prost::Message;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
-use tradepact::config::{HealthArgs, Secret, Settings};
+use tradepact::config::{AnswerCompression, HealthArgs, Secret, Settings};
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
 use tradepact::startup::Application;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{spawn_app_with, with_bearer};
+use crate::helpers::{binary, spawn_app_with, with_bearer};
 
 const TOKEN: &str = "operations-token";
 
@@ -127,78 +127,140 @@ async fn scrape(metrics: SocketAddr) -> String {
         .expect("body")
 }
 
-/// The scrape's value of `tradepact_grpc_cached_answers_total` for `method`.
-async fn cached_answers(metrics: SocketAddr, method: &str) -> u64 {
+/// The scrape's value of the series `name{label="value"}`, 0 when absent.
+async fn counter(metrics: SocketAddr, name: &str, label: &str, value: &str) -> u64 {
     let text = scrape(metrics).await;
-    let series = format!("tradepact_grpc_cached_answers_total{{method=\"{method}\"}} ");
+    let series = format!("{name}{{{label}=\"{value}\"}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&series))
         .map_or(0, |value| value.parse().expect("a count"))
 }
 
+/// The scrape's value of `tradepact_grpc_cached_answers_total` for `method`.
+async fn cached_answers(metrics: SocketAddr, method: &str) -> u64 {
+    counter(
+        metrics,
+        "tradepact_grpc_cached_answers_total",
+        "method",
+        method,
+    )
+    .await
+}
+
+/// The scrape's value of `tradepact_grpc_answer_compressions_total`.
+async fn compressions(metrics: SocketAddr, encoding: &str) -> u64 {
+    counter(
+        metrics,
+        "tradepact_grpc_answer_compressions_total",
+        "encoding",
+        encoding,
+    )
+    .await
+}
+
+/// A question as grpcio asks it: grpcio offers gzip (and deflate) on every
+/// call, whatever the server does.
+fn as_grpcio_asks(id: &str) -> tonic::Request<pb::GetAgreementRequest> {
+    let mut request = tonic::Request::new(get(id));
+    request.metadata_mut().insert(
+        "grpc-accept-encoding",
+        "identity,deflate,gzip".parse().expect("value"),
+    );
+    request
+        .metadata_mut()
+        .insert("x-request-id", format!("ask-{id}").parse().expect("value"));
+    request
+}
+
+async fn connect(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connects")
+}
+
 #[tokio::test]
-async fn a_question_asked_again_is_answered_by_the_layer_with_the_same_bytes() {
+async fn a_grpcio_question_asked_again_comes_from_the_cache_uncompressed_by_default() {
     let running = start(|s| s.metrics_listen = "127.0.0.1:0".into()).await;
     healthy(&health_args(running.addr)).await;
     let metrics = running.metrics.expect("metrics on");
     let method = "/tradepact.v1.AgreementService/GetAgreement";
-    let channel = Channel::from_shared(format!("http://{}", running.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connects");
-    let mut plain = AgreementServiceClient::new(channel.clone());
+    let mut client = AgreementServiceClient::new(connect(running.addr).await);
 
-    let first = plain.get_agreement(get("kor-khm")).await.expect("found");
-    assert_eq!(
-        cached_answers(metrics, method).await,
-        0,
-        "tonic answered the first"
-    );
-    let mut asked = tonic::Request::new(get("kor-khm"));
-    asked
-        .metadata_mut()
-        .insert("x-request-id", "again-1".parse().expect("value"));
-    let again = plain.get_agreement(asked).await.expect("found");
+    let first = client
+        .get_agreement(as_grpcio_asks("kor-khm"))
+        .await
+        .expect("found");
+    assert_eq!(cached_answers(metrics, method).await, 0, "answered afresh");
+    let again = client
+        .get_agreement(as_grpcio_asks("kor-khm"))
+        .await
+        .expect("found");
     assert_eq!(
         cached_answers(metrics, method).await,
         1,
-        "the layer answered again"
-    );
-    assert_eq!(
-        again.metadata().get("x-request-id").expect("echoed"),
-        "again-1"
-    );
-    assert_eq!(
-        again.metadata().get("content-type").expect("set"),
-        "application/grpc"
+        "answered from the cache"
     );
     assert_eq!(again.get_ref(), first.get_ref());
     assert!(!again.get_ref().events.is_empty());
-
-    // Another question, and the same one from a client that takes gzip
-    // (tonic compresses that answer), are not the layer's.
-    let other = plain.get_agreement(get("kor-chl")).await.expect("found");
-    assert_ne!(other.get_ref(), first.get_ref());
-    let mut gzip =
-        AgreementServiceClient::new(channel).accept_compressed(CompressionEncoding::Gzip);
-    let compressed = gzip.get_agreement(get("kor-khm")).await.expect("found");
     assert_eq!(
-        compressed
-            .metadata()
-            .get("grpc-encoding")
-            .expect("compressed"),
-        "gzip"
+        again.metadata().get("x-request-id").expect("echoed"),
+        "ask-kor-khm"
     );
-    assert_eq!(compressed.get_ref(), first.get_ref());
-    assert_eq!(cached_answers(metrics, method).await, 1);
+    assert!(
+        again.metadata().get("grpc-encoding").is_none(),
+        "compression is off unless the operator turns it on"
+    );
+    assert_eq!(
+        compressions(metrics, "gzip").await,
+        0,
+        "no compression work"
+    );
 
-    // Errors never come from the cache.
+    // Another question is answered afresh; errors are never cached.
+    let other = client.get_agreement(get("kor-chl")).await.expect("found");
+    assert_ne!(other.get_ref(), first.get_ref());
     for _ in 0..2 {
-        let missing = plain.get_agreement(get("kor-zzz")).await;
+        let missing = client.get_agreement(get("kor-zzz")).await;
         assert_eq!(missing.expect_err("unknown").code(), tonic::Code::NotFound);
     }
     assert_eq!(cached_answers(metrics, method).await, 1);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn with_compression_on_an_answer_is_compressed_once_then_served_from_the_cache() {
+    let running = start(|s| {
+        s.metrics_listen = "127.0.0.1:0".into();
+        s.compress_answers = AnswerCompression::Gzip;
+    })
+    .await;
+    healthy(&health_args(running.addr)).await;
+    let metrics = running.metrics.expect("metrics on");
+    let channel = connect(running.addr).await;
+    let mut gzip =
+        AgreementServiceClient::new(channel.clone()).accept_compressed(CompressionEncoding::Gzip);
+    let mut plain = AgreementServiceClient::new(channel);
+
+    let expected = plain.get_agreement(get("kor-khm")).await.expect("found");
+    assert!(expected.metadata().get("grpc-encoding").is_none());
+    for _ in 0..3 {
+        let answer = gzip.get_agreement(get("kor-khm")).await.expect("found");
+        assert_eq!(
+            answer.metadata().get("grpc-encoding").expect("compressed"),
+            "gzip"
+        );
+        assert_eq!(answer.get_ref(), expected.get_ref());
+    }
+    assert_eq!(
+        compressions(metrics, "gzip").await,
+        1,
+        "compressed once, then taken from the cache"
+    );
+    let plain_again = plain.get_agreement(get("kor-khm")).await.expect("found");
+    assert!(plain_again.metadata().get("grpc-encoding").is_none());
+    assert_eq!(plain_again.get_ref(), expected.get_ref());
     running.stop().await;
 }
 
@@ -346,24 +408,32 @@ async fn an_oversized_request_is_refused() {
 }
 
 #[tokio::test]
-async fn zstd_and_gzip_are_both_accepted_and_offered() {
-    let app = spawn_app_with(|_| {}).await;
-    let channel = Channel::from_shared(format!("http://{}", app.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connects");
-    for encoding in [CompressionEncoding::Zstd, CompressionEncoding::Gzip] {
-        let mut client = AgreementServiceClient::new(channel.clone())
-            .send_compressed(encoding)
-            .accept_compressed(encoding);
-        let answer = client
-            .get_agreement(get("kor-khm"))
-            .await
-            .expect("compressed call");
-        assert_eq!(answer.into_inner().id, "kor-khm");
+async fn compressed_requests_are_accepted_and_answers_compressed_only_as_configured() {
+    for (configured, offered) in [
+        (AnswerCompression::Off, None),
+        (AnswerCompression::Gzip, Some("gzip")),
+        (AnswerCompression::Zstd, Some("zstd")),
+    ] {
+        let app = spawn_app_with(|s| s.compress_answers = configured).await;
+        let channel = connect(app.addr).await;
+        for encoding in [CompressionEncoding::Zstd, CompressionEncoding::Gzip] {
+            let mut client = AgreementServiceClient::new(channel.clone())
+                .send_compressed(encoding)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd);
+            let answer = client
+                .get_agreement(get("kor-khm"))
+                .await
+                .expect("compressed call");
+            let sent = answer
+                .metadata()
+                .get("grpc-encoding")
+                .and_then(|value| value.to_str().ok());
+            assert_eq!(sent, offered, "{configured:?}");
+            assert_eq!(answer.into_inner().id, "kor-khm");
+        }
+        app.stop().await;
     }
-    app.stop().await;
 }
 
 /// A CA, a server certificate for `localhost` and a client certificate, as PEM files.
@@ -527,21 +597,25 @@ async fn grpc_web_calls_work_over_http1_when_enabled() {
     app.stop().await;
 }
 
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tradepact"));
-    command.stdin(Stdio::null()).env("TRADEPACT_LOG", "warn");
-    command
-}
-
 #[test]
 fn bad_configuration_exits_2_with_one_line_naming_it() {
+    // Loopback port 0 and no metrics, should a case ever get as far as binding.
     let cases: [(&[&str], &str); 3] = [
         (
-            &["--db", "/nonexistent-dir/t.db", "--metrics-listen", "off"],
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "/nonexistent-dir/t.db",
+                "--metrics-listen",
+                "off",
+            ],
             "--db",
         ),
         (
             &[
+                "--listen",
+                "127.0.0.1:0",
                 "--db",
                 "t.db",
                 "--metrics-listen",
@@ -551,7 +625,10 @@ fn bad_configuration_exits_2_with_one_line_naming_it() {
             ],
             "every day",
         ),
-        (&["--listen", "not-an-address"], "--listen"),
+        (
+            &["--listen", "not-an-address", "--metrics-listen", "off"],
+            "--listen",
+        ),
     ];
     for (args, needle) in cases {
         let output = binary().arg("serve").args(args).output().expect("runs");

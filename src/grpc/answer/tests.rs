@@ -1,174 +1,85 @@
-use std::cell::Cell;
-use std::sync::Arc;
-
 use prost::Message;
 
 use super::*;
 use crate::grpc::pb;
 
 const GET_AGREEMENT: &str = "/tradepact.v1.AgreementService/GetAgreement";
+const LIST_ROUNDS: &str = "/tradepact.v1.AgreementService/ListNegotiationRounds";
 
-fn dataset() -> Arc<Dataset> {
-    Arc::new(Dataset::default())
+fn routed<R>(path: &str, message: R) -> tonic::Request<R> {
+    let mut request = tonic::Request::new(message);
+    request.extensions_mut().insert(CallPath(Arc::from(path)));
+    request
 }
 
-fn request(id: &str) -> pb::GetAgreementRequest {
+fn get(id: &str) -> pb::GetAgreementRequest {
     pb::GetAgreementRequest {
         id: id.into(),
         ..Default::default()
     }
 }
 
-fn agreement(name: &str) -> pb::Agreement {
-    pb::Agreement {
-        name: name.into(),
+fn question(path: &str, id: &str) -> Question {
+    Question::of(routed(path, get(id))).expect("routed").0
+}
+
+#[test]
+fn a_question_is_keyed_by_its_route_and_its_request() {
+    let asked = question(GET_AGREEMENT, "kor-khm");
+    assert_eq!(asked.path(), GET_AGREEMENT);
+    assert_eq!(asked.key(), question(GET_AGREEMENT, "kor-khm").key());
+    assert_ne!(asked.key(), question(GET_AGREEMENT, "kor-chl").key());
+    assert_ne!(
+        asked.key(),
+        question(LIST_ROUNDS, "kor-khm").key(),
+        "the same bytes on another method are another question"
+    );
+    let sent = get("kor-khm").encode_to_vec();
+    assert!(asked.key().ends_with(&sent));
+}
+
+#[test]
+fn a_request_without_its_route_is_refused_not_answered_uncached() {
+    let error = Question::of(tonic::Request::new(get("kor-khm")))
+        .err()
+        .expect("refused");
+    assert_eq!(error.code(), tonic::Code::Internal);
+}
+
+#[test]
+fn each_encoding_has_its_own_key_and_compression_is_only_on_when_asked() {
+    let plain = question(GET_AGREEMENT, "kor-khm");
+    assert_eq!(plain.compression(), None);
+    let gzip = plain.compressed_key(AnswerCompression::Gzip);
+    let zstd = plain.compressed_key(AnswerCompression::Zstd);
+    assert_ne!(&*gzip, plain.key());
+    assert_ne!(gzip, zstd);
+    assert_eq!(gzip[1..], plain.key()[1..]);
+
+    let mut request = routed(GET_AGREEMENT, get("kor-khm"));
+    request
+        .extensions_mut()
+        .insert(CompressFor(AnswerCompression::Gzip));
+    let (asked, message) = Question::of(request).expect("routed");
+    assert_eq!(asked.compression(), Some(AnswerCompression::Gzip));
+    assert_eq!(message, get("kor-khm"));
+}
+
+#[test]
+fn encoded_bytes_decode_as_the_message_they_name() {
+    let agreement = pb::Agreement {
+        name: "Korea–Cambodia FTA".into(),
         ..Default::default()
-    }
-}
-
-/// Asks `cache` for `id`'s answer, counting how often it had to be computed.
-fn ask(
-    cache: &AnswerCache,
-    dataset: &Arc<Dataset>,
-    id: &str,
-    computed: &Cell<u32>,
-) -> pb::Agreement {
-    let encoded = cache
-        .get_or_encode(dataset, GET_AGREEMENT, &request(id), || {
-            computed.set(computed.get() + 1);
-            Ok::<_, ()>(agreement(id))
-        })
-        .expect("answered");
-    pb::Agreement::decode(encoded.message_bytes()).expect("the bytes decode as the message")
-}
-
-#[test]
-fn a_repeated_question_is_answered_from_the_cache_with_the_same_bytes() {
-    let cache = AnswerCache::new(1 << 20);
-    let data = dataset();
-    let computed = Cell::new(0);
+    };
+    let encoded = Encoded::<pb::Agreement>::encode(&agreement);
+    assert_eq!(encoded.encoded_len(), agreement.encoded_len());
     assert_eq!(
-        ask(&cache, &data, "kor-khm", &computed),
-        agreement("kor-khm")
+        pb::Agreement::decode(encoded.message_bytes()).expect("decodes"),
+        agreement
     );
     assert_eq!(
-        ask(&cache, &data, "kor-khm", &computed),
-        agreement("kor-khm")
-    );
-    assert_eq!(computed.get(), 1);
-    assert_eq!(
-        ask(&cache, &data, "kor-chl", &computed),
-        agreement("kor-chl")
-    );
-    assert_eq!(computed.get(), 2);
-}
-
-#[test]
-fn a_new_snapshot_starts_an_empty_cache() {
-    let cache = AnswerCache::new(1 << 20);
-    let computed = Cell::new(0);
-    let first = dataset();
-    ask(&cache, &first, "kor-khm", &computed);
-    let second = dataset();
-    ask(&cache, &second, "kor-khm", &computed);
-    assert_eq!(
-        computed.get(),
-        2,
-        "the answer was computed again for the new data"
-    );
-    ask(&cache, &second, "kor-khm", &computed);
-    assert_eq!(computed.get(), 2);
-}
-
-#[test]
-fn errors_are_not_cached() {
-    let cache = AnswerCache::new(1 << 20);
-    let data = dataset();
-    let calls = Cell::new(0);
-    for _ in 0..2 {
-        let result = cache.get_or_encode(&data, GET_AGREEMENT, &request("x"), || {
-            calls.set(calls.get() + 1);
-            Err::<pb::Agreement, _>("not found")
-        });
-        assert!(result.is_err());
-    }
-    assert_eq!(calls.get(), 2);
-    assert_eq!(cache.held_bytes(), 0);
-}
-
-#[test]
-fn the_cache_stays_within_its_budget() {
-    let cache = AnswerCache::new(200);
-    let data = dataset();
-    let computed = Cell::new(0);
-    for i in 0..50 {
-        ask(&cache, &data, &format!("agreement-{i}"), &computed);
-        assert!(
-            cache.held_bytes() <= 200,
-            "{} bytes held",
-            cache.held_bytes()
-        );
-    }
-    assert_eq!(computed.get(), 50);
-    assert!(cache.held_bytes() > 0);
-}
-
-#[test]
-fn a_zero_budget_turns_the_cache_off() {
-    let cache = AnswerCache::new(0);
-    let data = dataset();
-    let computed = Cell::new(0);
-    ask(&cache, &data, "kor-khm", &computed);
-    ask(&cache, &data, "kor-khm", &computed);
-    assert_eq!(computed.get(), 2);
-}
-
-#[test]
-fn the_framed_answer_is_found_by_the_request_bytes_as_a_client_sends_them() {
-    let cache = AnswerCache::new(1 << 20);
-    let data = dataset();
-    ask(&cache, &data, "kor-khm", &Cell::new(0));
-    let sent = request("kor-khm").encode_to_vec();
-
-    let framed = cache
-        .get_framed(&data, GET_AGREEMENT, &sent)
-        .expect("the question the handler answered");
-    assert_eq!(framed[0], 0, "not compressed");
-    let length = u32::from_be_bytes(framed[1..5].try_into().expect("four bytes"));
-    assert_eq!(length as usize, framed.len() - FRAME_PREFIX);
-    assert_eq!(
-        pb::Agreement::decode(&framed[FRAME_PREFIX..]).expect("the message after the prefix"),
-        agreement("kor-khm")
-    );
-
-    assert!(
-        cache
-            .get_framed(&data, GET_AGREEMENT, &request("kor-chl").encode_to_vec())
-            .is_none()
-    );
-    let other_method = "/tradepact.v1.AgreementService/ListNegotiationRounds";
-    assert!(cache.get_framed(&data, other_method, &sent).is_none());
-    assert!(
-        cache.get_framed(&dataset(), GET_AGREEMENT, &sent).is_none(),
-        "another snapshot"
-    );
-}
-
-#[test]
-fn another_encoding_of_the_same_question_misses_rather_than_matching_wrongly() {
-    let cache = AnswerCache::new(1 << 20);
-    let data = dataset();
-    ask(&cache, &data, "kor-khm", &Cell::new(0));
-    // The same question with `view` (field 3) sent explicitly as its default.
-    let mut explicit_default = request("kor-khm").encode_to_vec();
-    explicit_default.extend_from_slice(&[3 << 3, 0]);
-    assert_eq!(
-        pb::GetAgreementRequest::decode(explicit_default.as_slice()).expect("decodes"),
-        request("kor-khm")
-    );
-    assert!(
-        cache
-            .get_framed(&data, GET_AGREEMENT, &explicit_default)
-            .is_none()
+        pb::Agreement::decode(encoded.encode_to_vec().as_slice()).expect("decodes"),
+        agreement,
+        "what tonic writes is the message itself"
     );
 }

@@ -1,0 +1,175 @@
+//! The dataset being served and the answers already given from it, as one
+//! value swapped whole.
+//!
+//! A call loads one [`Snapshot`] and answers from it to the end: from its
+//! dataset, and through its [`AnswerCache`]. Because the cache is part of
+//! the snapshot, a call that started before a refresh can only read or fill
+//! the old snapshot's cache, which is dropped with it; it can never serve,
+//! store or evict an answer of the new one.
+//!
+//! The cache holds opaque bytes under opaque keys: the gRPC edge decides
+//! what a question and an answer are (its request and response encodings),
+//! this module only keeps them within a byte budget.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
+use bytes::Bytes;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+use crate::domain::Dataset;
+
+/// The dataset currently being served and its answers, replaced whole after
+/// each load.
+pub struct ReadModel {
+    current: ArcSwapOption<Snapshot>,
+    answer_cache_bytes: u64,
+}
+
+impl ReadModel {
+    /// A read model with nothing loaded yet, whose snapshots each keep at
+    /// most `answer_cache_bytes` of answers (0 keeps none).
+    pub fn new(answer_cache_bytes: u64) -> Self {
+        Self {
+            current: ArcSwapOption::empty(),
+            answer_cache_bytes,
+        }
+    }
+
+    /// The snapshot to answer one call from, once one is loaded; stays valid
+    /// while held, whatever replaces it meanwhile.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.current.load_full()
+    }
+
+    /// The current dataset alone, for work that gives no answers.
+    pub fn dataset(&self) -> Option<Arc<Dataset>> {
+        self.current
+            .load()
+            .as_ref()
+            .map(|snapshot| Arc::clone(&snapshot.dataset))
+    }
+
+    /// Makes `dataset` the one every later call sees, with no answers yet.
+    pub fn replace(&self, dataset: Dataset) {
+        let snapshot = Snapshot {
+            dataset: Arc::new(dataset),
+            answers: AnswerCache::new(self.answer_cache_bytes),
+        };
+        self.current.store(Some(Arc::new(snapshot)));
+    }
+}
+
+/// One dataset and the answers given from it.
+pub struct Snapshot {
+    pub dataset: Arc<Dataset>,
+    pub answers: AnswerCache,
+}
+
+/// Encoded answers of one snapshot, bounded in bytes (keys and values
+/// counted); when full, the entries least likely to be asked again go
+/// first (quick_cache's CLOCK-Pro eviction), not everything at once.
+pub struct AnswerCache {
+    entries: Option<Cache<Box<[u8]>, Bytes, ByteSize>>,
+}
+
+/// The cache's weight of an entry: its bytes.
+#[derive(Clone, Copy)]
+struct ByteSize;
+
+impl Weighter<Box<[u8]>, Bytes> for ByteSize {
+    fn weight(&self, key: &Box<[u8]>, value: &Bytes) -> u64 {
+        (key.len() + value.len()) as u64
+    }
+}
+
+/// An answer is a few hundred bytes to tens of kilobytes; the estimate only
+/// sizes the cache's tables up front.
+const TYPICAL_ENTRY_BYTES: u64 = 4096;
+
+impl AnswerCache {
+    /// A cache of at most `max_bytes`; 0 keeps nothing.
+    pub fn new(max_bytes: u64) -> Self {
+        let entries = (max_bytes > 0).then(|| {
+            let estimated = usize::try_from(max_bytes / TYPICAL_ENTRY_BYTES)
+                .unwrap_or(usize::MAX)
+                .max(16);
+            Cache::with_weighter(estimated, max_bytes, ByteSize)
+        });
+        Self { entries }
+    }
+
+    /// The answer kept for `key`, if any.
+    pub fn get(&self, key: &[u8]) -> Option<Bytes> {
+        self.entries.as_ref()?.get(key)
+    }
+
+    /// Keeps `answer` for `key`. An entry larger than the whole budget is
+    /// not kept.
+    pub fn insert(&self, key: Box<[u8]>, answer: Bytes) {
+        if let Some(entries) = &self.entries {
+            entries.insert(key, answer);
+        }
+    }
+
+    /// Bytes held (keys and answers).
+    pub fn held_bytes(&self) -> u64 {
+        self.entries.as_ref().map_or(0, Cache::weight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(len: usize) -> Bytes {
+        Bytes::from(vec![7; len])
+    }
+
+    #[test]
+    fn an_answer_is_kept_and_found_by_its_key() {
+        let cache = AnswerCache::new(1 << 20);
+        cache.insert(b"q1".as_slice().into(), answer(10));
+        assert_eq!(cache.get(b"q1"), Some(answer(10)));
+        assert_eq!(cache.get(b"q2"), None);
+        assert_eq!(cache.held_bytes(), 12);
+    }
+
+    #[test]
+    fn a_full_cache_evicts_some_entries_and_keeps_within_its_budget() {
+        let cache = AnswerCache::new(10_000);
+        for i in 0..100u32 {
+            cache.insert(i.to_be_bytes().as_slice().into(), answer(996));
+        }
+        assert!(cache.held_bytes() <= 10_000, "{}", cache.held_bytes());
+        let kept = (0..100u32)
+            .filter(|i| cache.get(&i.to_be_bytes()).is_some())
+            .count();
+        assert!((5..=10).contains(&kept), "kept {kept} of 100");
+    }
+
+    #[test]
+    fn a_zero_budget_keeps_nothing() {
+        let cache = AnswerCache::new(0);
+        cache.insert(b"q".as_slice().into(), answer(1));
+        assert_eq!(cache.get(b"q"), None);
+        assert_eq!(cache.held_bytes(), 0);
+    }
+
+    #[test]
+    fn each_snapshot_has_its_own_answers() {
+        let model = ReadModel::new(1 << 20);
+        assert!(model.snapshot().is_none());
+        model.replace(Dataset::default());
+        let old = model.snapshot().expect("loaded");
+        old.answers.insert(b"q".as_slice().into(), answer(3));
+        model.replace(Dataset::default());
+        let new = model.snapshot().expect("loaded");
+        assert_eq!(new.answers.get(b"q"), None, "a new snapshot starts empty");
+        // A call still holding the old snapshot fills only the old cache.
+        old.answers.insert(b"r".as_slice().into(), answer(3));
+        assert_eq!(new.answers.get(b"r"), None);
+        assert_eq!(old.answers.get(b"q"), Some(answer(3)));
+    }
+}
