@@ -2,21 +2,29 @@
 //! method and status code, latency histograms, calls in flight, and — read
 //! from the store at scrape time — refresh runs per source and state, last
 //! successes, rows per source and the database size.
+//!
+//! The endpoint is an axum router served over HTTP/1 by hyper, behind a
+//! header-read timeout and a cap on open connections (see `Limits`), so a
+//! slow or flooding client cannot hold it; on the stop signal it stops
+//! accepting and open connections finish their request.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AnswerCompression;
@@ -216,59 +224,143 @@ fn store_metrics(stats: &crate::store::StoreStats) -> String {
     text
 }
 
-/// Serves `GET /metrics` on `listener` until `stop` fires.
+/// The content type of the Prometheus text format.
+const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// How the endpoint's HTTP server guards itself.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// A client must send a request's whole head within this, or its
+    /// connection is closed; a kept-alive connection idle this long is closed
+    /// too (a scraper simply reconnects).
+    header_read_timeout: Duration,
+    /// Connections served at once. One accepted beyond it is closed at once,
+    /// unanswered: the accept loop never waits, so the backlog does not fill
+    /// with connections the client believes open, and a scraper sees a prompt
+    /// failure rather than a hang.
+    max_connections: usize,
+    /// After the stop signal, how long open connections get to finish the
+    /// request they are answering before they are cut. (Idle kept-alive
+    /// connections close at once; one that has not sent a request yet is
+    /// not idle to hyper and lasts until its header-read timeout or this.)
+    shutdown_grace: Duration,
+}
+
+impl Limits {
+    const DEFAULT: Self = Self {
+        header_read_timeout: Duration::from_secs(10),
+        max_connections: 32,
+        shutdown_grace: Duration::from_secs(5),
+    };
+}
+
+/// Pause after a failed accept (out of file descriptors, say), so the loop
+/// does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Serves `GET /metrics` on `listener` until `stop` fires, then lets open
+/// connections finish their request (up to a grace period) and returns.
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
     store: Store,
     stop: CancellationToken,
 ) {
+    serve_router(listener, router(metrics, store), Limits::DEFAULT, stop).await;
+}
+
+/// What a scrape reads.
+#[derive(Clone)]
+struct Endpoint {
+    metrics: Arc<Metrics>,
+    store: Store,
+}
+
+/// `GET /metrics` (and `HEAD`); other methods there are 405, any other path 404.
+fn router(metrics: Arc<Metrics>, store: Store) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "try /metrics\n") })
+        .with_state(Endpoint { metrics, store })
+}
+
+async fn scrape(State(endpoint): State<Endpoint>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, TEXT_FORMAT)],
+        endpoint.metrics.render(&endpoint.store).await,
+    )
+}
+
+/// The HTTP/1 server under `router`. axum's own `serve` has no header-read
+/// timeout (it sets no timer, and hyper's timeout needs one), so connections
+/// are accepted here, capped, and each served by hyper with a timer.
+async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    stop: CancellationToken,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let mut connections = JoinSet::new();
     loop {
-        let (stream, _) = tokio::select! {
+        let stream = tokio::select! {
+            biased;
+            () = stop.cancelled() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok((stream, _)) => stream,
                 Err(error) => {
                     tracing::warn!("metrics listener: {error}");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }
             },
-            () = stop.cancelled() => return,
         };
-        let metrics = Arc::clone(&metrics);
-        let store = store.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request: Request<Incoming>| {
-                let metrics = Arc::clone(&metrics);
-                let store = store.clone();
-                async move { Ok::<_, Infallible>(answer(&request, &metrics, &store).await) }
-            });
-            if let Err(error) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            tracing::debug!(
+                max = limits.max_connections,
+                "metrics: connection cap reached; closing a new connection"
+            );
+            drop(stream);
+            continue;
+        };
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let stop = stop.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut connection = std::pin::pin!(connection);
+            let served = tokio::select! {
+                served = connection.as_mut() => served,
+                () = stop.cancelled() => {
+                    // Finish the request being answered, if any, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = served {
                 tracing::debug!("metrics connection: {error}");
             }
         });
     }
-}
-
-async fn answer(
-    request: &Request<Incoming>,
-    metrics: &Metrics,
-    store: &Store,
-) -> Response<Full<Bytes>> {
-    let reply = |status: StatusCode, body: String| {
-        let mut response = Response::new(Full::new(Bytes::from(body)));
-        *response.status_mut() = status;
-        response.headers_mut().insert(
-            hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    drop(listener);
+    let drained = tokio::time::timeout(limits.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "metrics connections still open after the grace period; closing them"
         );
-        response
-    };
-    match (request.method(), request.uri().path()) {
-        (&Method::GET, "/metrics") => reply(StatusCode::OK, metrics.render(store).await),
-        (&Method::GET, _) => reply(StatusCode::NOT_FOUND, "try /metrics\n".to_owned()),
-        _ => reply(StatusCode::METHOD_NOT_ALLOWED, "GET only\n".to_owned()),
+        connections.shutdown().await;
     }
 }
+
+#[cfg(test)]
+mod tests;
