@@ -24,7 +24,7 @@ impl AgreementService for AgreementApi {
             id: request.id.clone(),
             as_of: convert::date_parts(request.as_of),
         };
-        self.0.answer(
+        self.0.answer_from_snapshot(
             question,
             |dataset| query::get_agreement(dataset, &query),
             |answer| convert::agreement(&answer, full),
@@ -46,7 +46,7 @@ impl AgreementService for AgreementApi {
             page_size: request.page_size,
             page_token: request.page_token.clone(),
         };
-        self.0.answer(
+        self.0.answer_from_snapshot(
             question,
             |dataset| query::list_agreements(dataset, &query),
             |page| pb::ListAgreementsResponse {
@@ -65,7 +65,7 @@ impl AgreementService for AgreementApi {
         request: Request<pb::ListNegotiationRoundsRequest>,
     ) -> Result<Response<Encoded<pb::ListNegotiationRoundsResponse>>, Status> {
         let (question, request) = Question::of(request)?;
-        self.0.answer(
+        self.0.answer_from_snapshot(
             question,
             |dataset| query::negotiation_rounds(dataset, &request.agreement_id),
             |rounds| pb::ListNegotiationRoundsResponse {

@@ -25,7 +25,7 @@ impl IndicatorService for IndicatorApi {
             end_year: request.end_year,
             vintage: request.vintage.clone(),
         };
-        self.0.answer(
+        self.0.answer_from_snapshot(
             question,
             |dataset| query::indicator_series(dataset, &query),
             |answer| pb::GetIndicatorSeriesResponse {

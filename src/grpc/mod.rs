@@ -12,7 +12,7 @@ pub mod compress;
 mod convert;
 mod indicators;
 pub mod layer;
-mod refresh;
+mod refresh_service;
 mod trade;
 
 use std::sync::Arc;
@@ -31,7 +31,7 @@ use compress::CompressedAnswer;
 
 pub use agreements::AgreementApi;
 pub use indicators::IndicatorApi;
-pub use refresh::RefreshApi;
+pub use refresh_service::RefreshApi;
 pub use trade::TradeApi;
 
 /// Generated protobuf and gRPC code for `tradepact.v1`.
@@ -96,7 +96,7 @@ impl Api {
     /// answer when the same question was answered from this snapshot,
     /// otherwise `query` run, `reply` encoded and kept. Errors are never
     /// cached.
-    fn answer<T: prost::Message, A>(
+    fn answer_from_snapshot<T: prost::Message, A>(
         &self,
         question: Question,
         query: impl FnOnce(&Dataset) -> Result<A, QueryError>,
@@ -124,7 +124,7 @@ impl Api {
         result
     }
 
-    /// Like [`Api::answer`] for questions answered partly from the store:
+    /// Like [`Api::answer_from_snapshot`] for questions answered partly from the store:
     /// `check` validates against the snapshot first (a bad request costs no
     /// store access), then a cache miss runs `read` on the blocking pool.
     async fn answer_from_store<T, Q, A>(

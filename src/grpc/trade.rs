@@ -24,7 +24,7 @@ impl TradeService for TradeApi {
             start_year: request.start_year,
             end_year: request.end_year,
         };
-        self.0.answer(
+        self.0.answer_from_snapshot(
             question,
             |dataset| query::bilateral_trade(dataset, &query),
             |trade| pb::GetBilateralTradeResponse {
@@ -47,7 +47,7 @@ impl TradeService for TradeApi {
             limit: request.limit,
             partner: request.partner.clone(),
         };
-        self.0.answer(
+        self.0.answer_from_snapshot(
             question,
             |dataset| query::rank_partners(dataset, &query),
             |ranking| pb::RankPartnersResponse {

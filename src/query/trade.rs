@@ -215,7 +215,7 @@ pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, 
         flow,
     };
     match computed_ranking(dataset, &question) {
-        Some(table) => table.answer(&partners, limit, &question),
+        Some(table) => table.into_ranking(&partners, limit, &question),
         None => quoted_ranking(dataset, &question, &partners, limit),
     }
 }
@@ -308,7 +308,7 @@ impl RankTable {
         }
     }
 
-    fn answer(
+    fn into_ranking(
         self,
         partners: &[EconomyCode],
         limit: usize,
