@@ -3,6 +3,7 @@
 //! The file's layout is documented in `data/FORMAT.md`.
 
 mod file;
+mod restricted;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -132,6 +133,15 @@ impl Builder {
                 return Err(invalid(
                     context,
                     "keys are lower-case letters, digits, '-', '.', '_'",
+                ));
+            }
+            if let Some(why) = restricted::restricted_publisher(&row.publisher, &row.url) {
+                return Err(invalid(
+                    context,
+                    format!(
+                        "{why}: its figures may not be redistributed, so no such source \
+                         goes in the dataset"
+                    ),
                 ));
             }
             let source = Source {

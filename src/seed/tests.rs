@@ -20,12 +20,10 @@ fn the_built_in_dataset_parses_and_checks() {
 
 #[test]
 fn the_built_in_dataset_ships_nothing_that_may_not_be_redistributed() {
+    // Parsing refuses any source published by UN Comtrade, WITS or the OEC
+    // (`a_source_published_by_comtrade_wits_or_the_oec_is_refused_whatever_its_url`),
+    // so the built-in dataset parsing is the proof that it quotes none.
     let seed = builtin().unwrap_or_else(|e| panic!("data/builtin.toml: {e}"));
-    let text = BUILTIN_TOML.to_ascii_lowercase();
-    assert!(
-        !text.contains("comtrade.un.org"),
-        "no UN Comtrade figures in the seed"
-    );
     assert!(
         seed.dataset
             .trade
@@ -33,6 +31,41 @@ fn the_built_in_dataset_ships_nothing_that_may_not_be_redistributed() {
             .flat_map(|t| &t.sources)
             .all(|s| s.redistributable)
     );
+}
+
+#[test]
+fn a_source_published_by_comtrade_wits_or_the_oec_is_refused_whatever_its_url() {
+    // The fixture's one source, under its harmless URL, with another publisher.
+    let publisher = r#"publisher = "Korea Herald""#;
+    for restricted in [
+        "UN Comtrade",
+        "United Nations COMTRADE database",
+        "World Integrated Trade Solution (WITS)",
+        "wits",
+        "The Observatory of Economic Complexity",
+        "OEC World",
+    ] {
+        let text = SMALL.replace(publisher, &format!(r#"publisher = "{restricted}""#));
+        let problem = problem(&text);
+        assert!(
+            problem.starts_with("source 'herald': published by")
+                && problem.contains(restricted)
+                && problem.contains("may not be redistributed"),
+            "{restricted}: {problem}"
+        );
+    }
+    // The same source served from Comtrade's host, under a harmless publisher.
+    let text = SMALL.replace(
+        "http://www.koreaherald.com/view.php",
+        "https://comtradeplus.un.org/TradeFlow",
+    );
+    assert!(
+        problem(&text).starts_with("source 'herald': served by UN Comtrade"),
+        "{}",
+        problem(&text)
+    );
+    // Publishers that only look alike are not refused.
+    parse(&SMALL.replace(publisher, r#"publisher = "OECD""#)).expect("OECD is not the OEC");
 }
 
 #[test]
