@@ -1,6 +1,10 @@
 //! `tradepact health`: a grpc.health.v1 Check against a running server, for
 //! container HEALTHCHECKs and scripts. SERVING exits 0; anything else,
 //! including no answer in time, exits 1.
+//!
+//! It lives in the binary so the runtime image needs no separate probe tool,
+//! and it speaks the same TLS (and client certificates) as the server, so a
+//! TLS-only deployment can still be checked.
 
 use std::time::Duration;
 

@@ -1,4 +1,9 @@
-//! Logging: tracing to stdout, as text or JSON lines.
+//! Logging: the global `tracing` subscriber, writing to stdout as text or
+//! JSON lines (`--log-format`), filtered by `--log`.
+//!
+//! Stdout, because the process runs under a container runtime or service
+//! manager that collects it; JSON lines for log pipelines that parse fields;
+//! colour only on a terminal. Metrics are `metrics.rs`'s, not this module's.
 
 use std::io::IsTerminal;
 
