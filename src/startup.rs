@@ -185,6 +185,7 @@ impl Application {
         }
         tracing::info!(
             addr = %self.local_addr,
+            metrics = %self.metrics_addr.map_or_else(|| "off".to_owned(), |addr| addr.to_string()),
             db = %self.store.path().display(),
             refresh = self.settings.refresh.enabled,
             "serving"

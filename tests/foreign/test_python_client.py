@@ -3,7 +3,7 @@
 Stubs are generated at test time from `proto/` with grpc_tools.protoc, so the
 tests always speak the contract as it is in the repository. Each test asks one
 of the questions tradepact is designed to answer and checks the answer against
-the facts in the built-in dataset (shared/reference/korea-fta-facts.md).
+the facts in the built-in dataset (data/builtin.toml).
 """
 
 from __future__ import annotations
@@ -403,3 +403,43 @@ def test_health_check_reports_serving(health, service):
     response = call(health.Check, health_pb2.HealthCheckRequest(service=service))
 
     assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+# --- the answer cache, as grpcio meets it ------------------------------------------
+
+
+def scraped(metrics: str, series: str) -> float:
+    """The value of one series on the metrics endpoint; 0 when it is absent."""
+    from urllib.request import urlopen
+
+    with urlopen(f"http://{metrics}/metrics", timeout=RPC_TIMEOUT_S) as response:
+        text = response.read().decode()
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+CACHED = 'tradepact_grpc_cached_answers_total{method="/tradepact.v1.AgreementService/GetAgreement"}'
+GZIPPED = 'tradepact_grpc_answer_compressions_total{encoding="gzip"}'
+
+
+@pytest.mark.parametrize("compression", ["off", "gzip"])
+def test_grpcio_asking_again_is_answered_from_the_cache(pb, tmp_path, compression):
+    """grpcio offers gzip on every call. With compression off (the default) a
+    repeated question is served from the cache with no compression work; with
+    it on, the answer is compressed once and then served compressed from the
+    cache."""
+    from conftest import metrics_address, running_server
+
+    flags = ["--metrics-listen", "127.0.0.1:0", "--compress-answers", compression]
+    with running_server(tmp_path, flags) as server:
+        metrics = metrics_address(server)
+        with grpc.insecure_channel(server.address) as channel:
+            stub = pb.agreements_grpc.AgreementServiceStub(channel)
+            request = pb.agreements.GetAgreementRequest(id="kor-khm")
+            answers = [stub.GetAgreement(request, timeout=RPC_TIMEOUT_S) for _ in range(3)]
+        assert answers[0].id == "kor-khm" and answers[0].events
+        assert answers[1] == answers[0] and answers[2] == answers[0]
+        assert scraped(metrics, CACHED) == 2
+        assert scraped(metrics, GZIPPED) == (0 if compression == "off" else 1)
