@@ -308,10 +308,8 @@ fn grpc_server(
             settings
         ))
         .add_service(match tonic_compression(settings) {
-            Some(encoding) => {
-                configured!(RefreshServiceServer::new(refresh_api), settings)
-                    .send_compressed(encoding)
-            }
+            Some(encoding) => configured!(RefreshServiceServer::new(refresh_api), settings)
+                .send_compressed(encoding),
             None => configured!(RefreshServiceServer::new(refresh_api), settings),
         });
     Ok(router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()))
