@@ -615,8 +615,17 @@ impl Cli {
         Self::load_from(std::env::args_os().collect())
     }
 
+    /// The flag parser. In unit tests it reads no environment variables, so
+    /// the caller's `TRADEPACT_*` settings cannot change what a test parses.
+    fn parser() -> clap::Command {
+        let command = Self::command();
+        #[cfg(test)]
+        let command = command.mut_args(|arg| arg.env(None::<&str>));
+        command
+    }
+
     pub fn load_from(args: Vec<std::ffi::OsString>) -> Result<Self, ConfigError> {
-        let matches = Self::command()
+        let matches = Self::parser()
             .try_get_matches_from(&args)
             .unwrap_or_else(|e| e.exit());
         let cli = Self::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))?;
@@ -634,7 +643,7 @@ impl Cli {
         let mut extra = Vec::new();
         for (key, value) in table {
             let flag = key.replace('_', "-");
-            let argument = Self::command()
+            let argument = Self::parser()
                 .get_arguments()
                 .find(|a| a.get_long() == Some(flag.as_str()))
                 .map(|a| a.get_id().to_string())
@@ -658,7 +667,7 @@ impl Cli {
         }
         let mut args = args;
         args.extend(extra.into_iter().map(Into::into));
-        let matches = Self::command().try_get_matches_from(&args).map_err(|e| {
+        let matches = Self::parser().try_get_matches_from(&args).map_err(|e| {
             ConfigError(format!(
                 "config file {}: {}",
                 path.display(),

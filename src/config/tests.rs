@@ -8,6 +8,18 @@ fn args(list: &[&str]) -> Vec<std::ffi::OsString> {
 }
 
 #[test]
+fn tests_parse_flags_without_the_environment() {
+    let reads = |command: clap::Command| {
+        command
+            .get_arguments()
+            .filter(|arg| arg.get_env().is_some())
+            .count()
+    };
+    assert!(reads(Cli::command()) > 10, "the binary reads TRADEPACT_*");
+    assert_eq!(reads(Cli::parser()), 0, "the tests' parser reads none");
+}
+
+#[test]
 fn a_config_file_fills_what_flags_do_not_set() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("tradepact.toml");

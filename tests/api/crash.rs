@@ -3,7 +3,7 @@
 //! Runs the real binary, since only a real process can be killed.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use tonic::transport::Channel;
@@ -13,6 +13,8 @@ use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::helpers::binary;
+
 const TOKEN: &str = "crash-test-token";
 
 /// Starts the binary on `dir`'s database and returns it with its address.
@@ -21,8 +23,16 @@ const TOKEN: &str = "crash-test-token";
 fn start(dir: &Path, imf_url: &str) -> (Child, String) {
     let ready = dir.join("ready");
     let _ = std::fs::remove_file(&ready);
-    let child = Command::new(env!("CARGO_BIN_EXE_tradepact"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--refresh", "false"])
+    let child = binary()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+            "--refresh",
+            "false",
+        ])
         .arg("--db")
         .arg(dir.join("tradepact.db"))
         .arg("--ready-file")
@@ -35,7 +45,6 @@ fn start(dir: &Path, imf_url: &str) -> (Child, String) {
             "--http-timeout-secs",
             "120",
         ])
-        .env("TRADEPACT_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -3,6 +3,7 @@
 //! test change its `Settings` first (admin token, refresh sources).
 
 use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -18,6 +19,20 @@ use tradepact::grpc::pb::indicator_service_client::IndicatorServiceClient;
 use tradepact::grpc::pb::refresh_service_client::RefreshServiceClient;
 use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
 use tradepact::startup::Application;
+
+/// The `tradepact` binary cargo built, as a child process that reads none
+/// of the caller's `TRADEPACT_*` variables (a test sets the ones it needs),
+/// with stdin closed and warnings-only logging.
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tradepact"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TRADEPACT_") {
+            command.env_remove(name);
+        }
+    }
+    command.stdin(Stdio::null()).env("TRADEPACT_LOG", "warn");
+    command
+}
 
 pub struct TestApp {
     pub addr: SocketAddr,

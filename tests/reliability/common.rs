@@ -68,6 +68,20 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tradepact"))
 }
 
+/// [`binary`] as a child process that reads none of the caller's
+/// `TRADEPACT_*` variables (a scenario passes what it needs), with stdin
+/// closed and warnings-only logging.
+pub fn command() -> Command {
+    let mut command = Command::new(binary());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TRADEPACT_") {
+            command.env_remove(name);
+        }
+    }
+    command.stdin(Stdio::null()).env("TRADEPACT_LOG", "warn");
+    command
+}
+
 /// A running `tradepact serve` process.
 pub struct Server {
     pub child: Child,
@@ -93,7 +107,7 @@ pub fn start(dir: &Path, db: &Path, args: &[&str]) -> Server {
     } else {
         &["--refresh", "false"]
     };
-    let child = Command::new(binary())
+    let child = command()
         .args([
             "serve",
             "--listen",
@@ -107,8 +121,6 @@ pub fn start(dir: &Path, db: &Path, args: &[&str]) -> Server {
         .arg("--ready-file")
         .arg(&ready)
         .args(args)
-        .env("TRADEPACT_LOG", "warn")
-        .stdin(Stdio::null())
         .stdout(log_file.try_clone().expect("log file"))
         .stderr(log_file)
         .spawn()

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -141,7 +141,7 @@ fn attempt(db: &Path, aux: &Path, uid: Option<u32>, limit: Duration) -> Attempt 
     let log = aux.join("attempt.log");
     let _ = std::fs::remove_file(&log);
     let out = std::fs::File::create(&log).expect("log file");
-    let mut command = Command::new(common::binary());
+    let mut command = common::command();
     command
         .args([
             "serve",
@@ -156,8 +156,6 @@ fn attempt(db: &Path, aux: &Path, uid: Option<u32>, limit: Duration) -> Attempt 
         .arg(db)
         .arg("--ready-file")
         .arg(&ready)
-        .env("TRADEPACT_LOG", "warn")
-        .stdin(Stdio::null())
         .stdout(out.try_clone().expect("log file"))
         .stderr(out);
     if let Some(uid) = uid {
