@@ -10,9 +10,11 @@ Its output goes to a log file that is shown when a test or the fixture fails.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,9 +91,10 @@ def _wait_for_ready_file(
     raise AssertionError("unreachable")
 
 
-@pytest.fixture(scope="session")
-def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
-    """The running server; its `address` is `host:port`."""
+@contextmanager
+def running_server(workdir: Path, extra_args: list[str]):
+    """The real server on a fresh database in `workdir`, with `extra_args`;
+    stopped with SIGTERM at the end, which it must survive with exit 0."""
     if not SERVER_BINARY.is_file():
         pytest.fail(
             f"server binary {SERVER_BINARY} is missing: build it first "
@@ -99,7 +102,6 @@ def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
             pytrace=False,
         )
 
-    workdir = tmp_path_factory.mktemp("tradepact-server")
     db_path = workdir / "tradepact.db"
     ready_file = workdir / "ready"
     log_path = workdir / "server.log"
@@ -114,8 +116,6 @@ def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
         "serve",
         "--listen",
         "127.0.0.1:0",
-        "--metrics-listen",
-        "off",
         "--db",
         str(db_path),
         "--ready-file",
@@ -124,6 +124,7 @@ def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
         # worker has its own tests against local upstreams.
         "--refresh",
         "false",
+        *extra_args,
     ]
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
@@ -137,12 +138,8 @@ def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
 
     try:
         address = _wait_for_ready_file(process, ready_file, log_path)
-        server = RunningServer(process=process, address=address, log_path=log_path)
-        pytestconfig.stash[_SERVER_KEY] = server
-        yield server
+        yield RunningServer(process=process, address=address, log_path=log_path)
     finally:
-        if _SERVER_KEY in pytestconfig.stash:
-            del pytestconfig.stash[_SERVER_KEY]
         code = _stop(process)
 
     if code is None:
@@ -153,6 +150,26 @@ def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
         )
     if code != 0:
         _fail_with_log(f"tradepact server exited with code {code} after SIGTERM", log_path)
+
+
+@pytest.fixture(scope="session")
+def tradepact_server(tmp_path_factory, pytestconfig) -> RunningServer:
+    """The running server; its `address` is `host:port`."""
+    workdir = tmp_path_factory.mktemp("tradepact-server")
+    with running_server(workdir, ["--metrics-listen", "off"]) as server:
+        pytestconfig.stash[_SERVER_KEY] = server
+        try:
+            yield server
+        finally:
+            del pytestconfig.stash[_SERVER_KEY]
+
+
+def metrics_address(server: RunningServer) -> str:
+    """The metrics endpoint's bound address, from the server's "serving" log line."""
+    match = re.search(r"metrics=(\S+)", server.log())
+    if match is None or match.group(1) == "off":
+        _fail_with_log("the server logged no metrics address", server.log_path)
+    return match.group(1)
 
 
 @pytest.fixture(scope="session")
