@@ -1,8 +1,9 @@
-//! Every recorded upstream body (`../shared/upstream-samples`) and every
-//! fixture of ours (`tests/fixtures`) parses into the outcome listed here:
-//! so many records, an empty answer, or a specific error. Each file must
-//! be listed, so a new sample cannot be silently ignored, and each listed
-//! file must exist.
+//! Every recorded upstream body (`tests/fixtures/upstream`) and every
+//! fixture of ours (the other folders of `tests/fixtures`) parses into the
+//! outcome listed here: so many records, an empty answer, or a specific
+//! error. Each file must be listed, so a new sample cannot be silently
+//! ignored, and each listed file must exist: a missing folder or file fails
+//! the test, it never shrinks it.
 
 use std::path::{Path, PathBuf};
 
@@ -355,8 +356,10 @@ const FIXTURES: &[(&str, Parser, Outcome)] = &[
     ),
 ];
 
+/// The recorded upstream responses, one folder per source; where each comes
+/// from is in its `PROVENANCE.md`.
 fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/upstream-samples")
+    fixtures_dir().join("upstream")
 }
 
 fn fixtures_dir() -> PathBuf {
@@ -400,26 +403,29 @@ fn matches(expected: Outcome, actual: &Result<usize, ParseError>) -> bool {
     }
 }
 
-/// `source/file` for every file one level under each source folder of `root`.
+/// `source/file` for every file one level under each source folder of `root`,
+/// leaving out folders and files named in `skip`.
 fn files_on_disk(root: &Path, skip: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     let sources = std::fs::read_dir(root).unwrap_or_else(|err| panic!("{}: {err}", root.display()));
     for source in sources {
         let source = source.expect("dir entry").path();
-        if !source.is_dir() {
+        let folder = source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !source.is_dir() || skip.contains(&folder) {
             continue;
         }
-        for file in std::fs::read_dir(&source).expect("readable source folder") {
+        let files =
+            std::fs::read_dir(&source).unwrap_or_else(|err| panic!("{}: {err}", source.display()));
+        for file in files {
             let file = file.expect("dir entry").path();
             let name = file
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
                 .to_owned();
-            let folder = source
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
             if file.is_file() && !skip.contains(&name.as_str()) {
                 found.push(format!("{folder}/{name}"));
             }
@@ -457,6 +463,12 @@ fn check(root: &Path, table: &[(&str, Parser, Outcome)], skip: &[&str]) {
         .collect();
     assert!(unlisted.is_empty(), "files not in the table: {unlisted:#?}");
     assert!(absent.is_empty(), "listed but missing: {absent:#?}");
+    assert_eq!(
+        on_disk.len(),
+        table.len(),
+        "{}: as many files as the table lists (no file listed twice)",
+        root.display()
+    );
     assert!(
         wrong.is_empty(),
         "unexpected outcomes:\n{}",
@@ -466,12 +478,38 @@ fn check(root: &Path, table: &[(&str, Parser, Outcome)], skip: &[&str]) {
 
 #[test]
 fn every_recorded_sample_parses_as_listed() {
-    check(&samples_dir(), SAMPLES, &["SOURCES.md"]);
+    check(&samples_dir(), SAMPLES, &[]);
 }
 
 #[test]
 fn every_fixture_parses_as_listed() {
-    check(&fixtures_dir(), FIXTURES, &["README.md"]);
+    // The recorded samples have their own table and test.
+    check(&fixtures_dir(), FIXTURES, &["README.md", "upstream"]);
+}
+
+#[test]
+fn every_recorded_sample_has_its_provenance() {
+    let provenance = String::from_utf8(read(&samples_dir().join("PROVENANCE.md")))
+        .expect("PROVENANCE.md is UTF-8");
+    let named: Vec<&str> = provenance
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once('`'))
+        .map(|(file, _)| file)
+        .collect();
+    let undocumented: Vec<&str> = SAMPLES
+        .iter()
+        .map(|(file, _, _)| *file)
+        .filter(|file| {
+            let name = file.rsplit('/').next().unwrap_or_default();
+            !named.contains(&name)
+        })
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "no row in PROVENANCE.md: {undocumented:#?}"
+    );
+    assert_eq!(named.len(), SAMPLES.len(), "one row per recorded sample");
 }
 
 #[test]

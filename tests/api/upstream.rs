@@ -1,6 +1,6 @@
 //! Mock upstreams for the refresh tests: one local wiremock server stands in
 //! for all five sources (each under its own path prefix), answering with the
-//! recorded samples in `../shared/upstream-samples` and our Korea↔Cambodia
+//! recorded samples in `tests/fixtures/upstream` and our Korea↔Cambodia
 //! fixtures in `tests/fixtures`, read in place (never copied).
 
 use std::path::{Path, PathBuf};
@@ -24,11 +24,11 @@ pub const IMF_KHM_KOR: &str = "/imf/data/dataflow/IMF.STA/IMTS/+/KHM.XG_FOB_USD+
 pub const CUSTOMS_NATIONTRADE: &str = "/customs/nationtrade/getNationtradeList";
 pub const WTO_EXPORT: &str = "/wto/ExportAllRTAList.aspx";
 
-/// A recorded upstream response from `../shared/upstream-samples`.
+/// A recorded upstream response from `tests/fixtures/upstream`.
 pub fn sample(relative: &str) -> Vec<u8> {
     read(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/upstream-samples")
+            .join("tests/fixtures/upstream")
             .join(relative),
     )
 }

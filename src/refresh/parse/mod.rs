@@ -2,8 +2,8 @@
 //! response bytes to raw records close to the upstream shape, or a typed
 //! error. No I/O, no mapping to tradepact's model (the adapters do that).
 //!
-//! Every recorded sample in `../shared/upstream-samples` parses into data,
-//! an empty result, or the right [`ParseError`] (see the conformance tests).
+//! Every recorded sample in `tests/fixtures/upstream` parses into data, an
+//! empty result, or the right [`ParseError`] (see the conformance tests).
 
 pub mod comtrade;
 pub mod customs;
