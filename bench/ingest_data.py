@@ -16,7 +16,7 @@ Written to OUT:
                         order it stages them, for `sqlite3 .import`
 
 Records have the 47 fields of a real keyed answer with includeDesc=true
-(~1 KB each), as in ../shared/upstream-samples/comtrade.
+(~1 KB each), as in tests/fixtures/upstream/comtrade.
 """
 
 import argparse

@@ -28,21 +28,22 @@ pub const YEARS: RangeInclusive<i32> = 2021..=2025;
 /// The year validation checks ranges against.
 pub const CURRENT_YEAR: i32 = 2026;
 
-/// `../shared/upstream-samples`, or `$TRADEPACT_UPSTREAM_SAMPLES`.
+/// The recorded upstream responses: `tests/fixtures/upstream`, unless
+/// `$TRADEPACT_UPSTREAM_SAMPLES` names another folder of the same layout.
 pub fn samples_dir() -> PathBuf {
     std::env::var_os("TRADEPACT_UPSTREAM_SAMPLES")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/upstream-samples")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream")
         })
 }
 
-/// One recorded response body, read at bench time (never copied into the repo).
+/// One recorded response body, read at bench time.
 pub fn sample(relative: &str) -> Vec<u8> {
     let path = samples_dir().join(relative);
     std::fs::read(&path).unwrap_or_else(|err| {
         panic!(
-            "cannot read the recorded sample {} ({err}); set TRADEPACT_UPSTREAM_SAMPLES to the upstream-samples folder",
+            "cannot read the recorded sample {} ({err}); TRADEPACT_UPSTREAM_SAMPLES, when set, must name a folder laid out like tests/fixtures/upstream",
             path.display()
         )
     })

@@ -1,6 +1,6 @@
 //! `parse/*`: the upstream parsers (src/refresh/parse) over the recorded
-//! responses in `../shared/upstream-samples`, read at bench time. Each
-//! reports its throughput in bytes of response body.
+//! responses in `tests/fixtures/upstream` (or `$TRADEPACT_UPSTREAM_SAMPLES`),
+//! read at bench time. Each reports its throughput in bytes of response body.
 
 use std::hint::black_box;
 
