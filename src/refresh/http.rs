@@ -1428,91 +1428,12 @@ mod tests {
         }
     }
 
-    /// Minimal gzip encoder (no compression crate among the dependencies):
-    /// one fixed-Huffman deflate block of literals, plus 258-byte matches at
-    /// distance 1 for runs, which is enough to make a real gzip bomb.
+    /// `data` as a gzip file, compressed as hard as deflate can.
     fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut bits = BitWriter::default();
-        bits.put(1, 1); // BFINAL
-        bits.put(1, 2); // BTYPE = fixed Huffman
-        let mut i = 0;
-        while i < data.len() {
-            let byte = data[i];
-            bits.literal(byte);
-            i += 1;
-            let run = data[i..].iter().take_while(|&&b| b == byte).count();
-            for _ in 0..run / 258 {
-                bits.huffman(0b1100_0101, 8); // length symbol 285 = 258 bytes
-                bits.huffman(0, 5); // distance code 0 = 1 byte back
-                i += 258;
-            }
-        }
-        bits.huffman(0, 7); // end of block (symbol 256)
-        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-        out.extend(bits.finish());
-        out.extend(crc32(data).to_le_bytes());
-        out.extend(u32::try_from(data.len()).expect("< 4 GiB").to_le_bytes());
-        out
-    }
+        use std::io::Write;
 
-    #[derive(Default)]
-    struct BitWriter {
-        out: Vec<u8>,
-        current: u32,
-        used: u32,
-    }
-
-    impl BitWriter {
-        /// Writes `count` bits of `value`, least significant first.
-        fn put(&mut self, value: u32, count: u32) {
-            for bit in 0..count {
-                self.current |= ((value >> bit) & 1) << self.used;
-                self.used += 1;
-                if self.used == 8 {
-                    self.out.push(u8::try_from(self.current).expect("one byte"));
-                    (self.current, self.used) = (0, 0);
-                }
-            }
-        }
-
-        /// Huffman codes go most significant bit first.
-        fn huffman(&mut self, code: u32, length: u32) {
-            for bit in (0..length).rev() {
-                self.put((code >> bit) & 1, 1);
-            }
-        }
-
-        fn literal(&mut self, byte: u8) {
-            let byte = u32::from(byte);
-            if byte < 144 {
-                self.huffman(0x30 + byte, 8);
-            } else {
-                self.huffman(0x190 + byte - 144, 9);
-            }
-        }
-
-        fn finish(mut self) -> Vec<u8> {
-            if self.used > 0 {
-                self.out.push(u8::try_from(self.current).expect("one byte"));
-            }
-            self.out
-        }
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let table: Vec<u32> = (0..256_u32)
-            .map(|n| {
-                (0..8).fold(n, |c, _| {
-                    if c & 1 == 1 {
-                        0xEDB8_8320 ^ (c >> 1)
-                    } else {
-                        c >> 1
-                    }
-                })
-            })
-            .collect();
-        !data.iter().fold(!0_u32, |crc, &byte| {
-            table[usize::try_from((crc ^ u32::from(byte)) & 0xff).expect("index")] ^ (crc >> 8)
-        })
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(data).expect("writes to memory");
+        encoder.finish().expect("writes to memory")
     }
 }
