@@ -1,5 +1,5 @@
-//! World Bank Indicators API: an indicator page and a country page from
-//! the same body (JSON, or an XML/HTML error document). Neither may panic.
+//! World Bank Indicators API: an indicator page (JSON, or an XML/HTML
+//! error document). It may not panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,5 +8,4 @@ use tradepact_fuzz::show;
 
 fuzz_target!(|body: &[u8]| {
     show("parse_page", &worldbank::parse_page(body));
-    show("parse_countries", &worldbank::parse_countries(body));
 });

@@ -16,16 +16,11 @@ use Parser::*;
 #[derive(Debug, Clone, Copy)]
 enum Parser {
     WbPage,
-    WbCountries,
     CtData,
     CtReporters,
-    CtHs,
     ImfSdmxJson,
-    ImfCompact,
-    ImfXml,
-    ImfDataflows,
-    /// Counts codes across all code lists in the body.
-    ImfCodelists,
+    /// What the IMF adapter reads a non-2xx body with: always an error.
+    ImfError,
     Customs,
     Wto,
 }
@@ -74,11 +69,20 @@ const SAMPLES: &[(&str, Parser, Outcome)] = &[
         CtData,
         Upstream("401"),
     ),
-    ("comtrade/reference_HS_trimmed.json", CtHs, Data(1755)),
-    // No adapter consumes the transport-mode or field-dictionary lists.
-    ("comtrade/reference_ModeOfTransportCodes.json", CtHs, Schema),
+    // No adapter reads the HS, transport-mode or field-dictionary lists:
+    // where the reporter list is expected, they are refused.
+    ("comtrade/reference_HS_trimmed.json", CtReporters, Schema),
+    (
+        "comtrade/reference_ModeOfTransportCodes.json",
+        CtReporters,
+        Schema,
+    ),
     ("comtrade/reference_Reporters.json", CtReporters, Data(255)),
-    ("comtrade/reference_TradeDataItems.json", CtHs, Schema),
+    (
+        "comtrade/reference_TradeDataItems.json",
+        CtReporters,
+        Schema,
+    ),
     // The capture kept `count: 224` but only 11 records.
     (
         "comtrade/wrapped_public_v1_preview_C_A_HS__IND_X_2022_allpartners_TRIMMED.json",
@@ -95,11 +99,12 @@ const SAMPLES: &[(&str, Parser, Outcome)] = &[
         CtData,
         Data(1),
     ),
-    // IMF, new api.imf.org
+    // IMF, new api.imf.org. The adapter asks for SDMX-JSON data: the XML
+    // format and the structure messages (code lists, dataflows) are refused.
     (
         "imf/api.imf.org_sdmx2.1_data_IMF.RES_WEO_SVK.NGDP_R.A__structurespecific.xml",
-        ImfXml,
-        Data(1),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/api.imf.org_sdmx3_data_IMF.STA_GFS_SOO_ABW...A_1972-1976__sdmx-json2.json",
@@ -113,84 +118,85 @@ const SAMPLES: &[(&str, Parser, Outcome)] = &[
     ),
     (
         "imf/api.imf.org_sdmx3_structure_codelist_IMF_CL_COUNTRY.json",
-        ImfCodelists,
-        Data(337),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/api.imf.org_sdmx3_structure_dataflow_all__list_includes_IMTS.json",
-        ImfDataflows,
-        Data(71),
+        ImfSdmxJson,
+        Schema,
     ),
+    // HTTP 204, empty: no series.
     (
         "imf/api.imf.org_sdmx3_structure_dataflow_not_a_real_database__204.json",
-        ImfDataflows,
+        ImfSdmxJson,
         Empty,
     ),
-    // IMF, legacy dataservices
+    // IMF, the retired dataservices: its answers are not SDMX-JSON data.
     (
         "imf/dataservices_CodeList_CL_AREA_BOP.json",
-        ImfCodelists,
-        Data(218),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_CompactData_AFRREO_.7A.TTT_IX+GGX_G01_GDP_PT_from2021.json",
-        ImfCompact,
-        Data(2),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_CompactData_BOP_2017M06_A.AF._2016-2018__series_without_Obs.json",
-        ImfCompact,
-        Data(501),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_CompactData_BOP_A.US.BXSTVPO_BP6_USD.json",
-        ImfCompact,
-        Data(1),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_CompactData_WHDREO201910_A.US.NGDPD+PPPSH_2010-2011__Obs_is_object.json",
-        ImfCompact,
-        Data(2),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_CompactData_WHDREO201910_A.US.NGDPD+PPPSH_2010-2012.json",
-        ImfCompact,
-        Data(2),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_CompactData_WHDREO201910_A.US.NGDPD_2011-2012__Series_is_object.json",
-        ImfCompact,
-        Data(1),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_CompactData_WHDREO201910_M.US.NGDPD+PPPSH_2010-2011__empty_no_Series.json",
-        ImfCompact,
-        Empty,
+        ImfSdmxJson,
+        Schema,
     ),
-    // A DataStructure carries its 5 code lists: 31 + 6 + 48 + 17 + 6 codes.
     (
         "imf/dataservices_DataStructure_WHDREO201910.json",
-        ImfCodelists,
-        Data(108),
+        ImfSdmxJson,
+        Schema,
     ),
     (
         "imf/dataservices_Dataflow__list_includes_DOT.json",
-        ImfDataflows,
-        Data(259),
+        ImfSdmxJson,
+        Schema,
     ),
+    // Error pages, read as the adapter reads a non-2xx body.
     (
         "imf/dataservices_error_400_CompactData_not_a_real_database.xml",
-        ImfCompact,
+        ImfError,
         Html,
     ),
     (
         "imf/dataservices_error_404_CompactData_BOP_2017M06_all_dims_too_large.xml",
-        ImfCompact,
+        ImfError,
         Html,
     ),
     (
         "imf/dataservices_error_500_DataStructure_not_a_real_database.xml",
-        ImfCompact,
+        ImfError,
         Upstream("500"),
     ),
     // Korea Customs
@@ -264,15 +270,16 @@ const SAMPLES: &[(&str, Parser, Outcome)] = &[
         WbPage,
         Data(50),
     ),
+    // No adapter reads the country list: its rows are not indicator values.
     (
         "worldbank/v2_countries_JPN__country_metadata.json",
-        WbCountries,
-        Data(1),
+        WbPage,
+        Schema,
     ),
     (
         "worldbank/v2_countries__region_EAS_per_page2.json",
-        WbCountries,
-        Data(2),
+        WbPage,
+        Schema,
     ),
     (
         "worldbank/v2_countries_all_indicators_NY.GDP.MKTP.CD__mrv1_per_page2.json",
@@ -374,18 +381,10 @@ fn read(path: &Path) -> Vec<u8> {
 fn run(parser: Parser, body: &[u8]) -> Result<usize, ParseError> {
     Ok(match parser {
         WbPage => worldbank::parse_page(body)?.rows.len(),
-        WbCountries => worldbank::parse_countries(body)?.1.len(),
         CtData => comtrade::parse_data(body)?.records.len(),
         CtReporters => comtrade::parse_reporters(body)?.len(),
-        CtHs => comtrade::parse_hs_reference(body)?.len(),
         ImfSdmxJson => imf::parse_sdmx_json(body)?.len(),
-        ImfCompact => imf::parse_compact_json(body)?.len(),
-        ImfXml => imf::parse_structure_specific_xml(body)?.len(),
-        ImfDataflows => imf::parse_dataflows(body)?.len(),
-        ImfCodelists => imf::parse_codelists(body)?
-            .iter()
-            .map(|list| list.codes.len())
-            .sum(),
+        ImfError => return Err(imf::parse_error(body)),
         Customs => customs::parse(body)?.len(),
         Wto => wto::parse(body)?.len(),
     })
@@ -574,16 +573,6 @@ fn recorded_samples_keep_their_traps() {
     .expect("parses");
     assert_eq!((page.pages, page.total), (3, 122));
     assert_eq!(page.rows[0].value, None, "the newest year is null");
-
-    let weo = imf::parse_structure_specific_xml(&sample(
-        "imf/api.imf.org_sdmx2.1_data_IMF.RES_WEO_SVK.NGDP_R.A__structurespecific.xml",
-    ))
-    .expect("parses");
-    assert_eq!(weo[0].scale(), 9);
-    assert_eq!(
-        weo[0].dimensions.get("COUNTRY").map(String::as_str),
-        Some("SVK")
-    );
 
     let rtas = wto::parse(&sample(
         "wto/rtais_ExportAllRTAList__AllRTAs_sheet__Korea_rows_only.csv",

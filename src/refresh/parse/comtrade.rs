@@ -1,6 +1,6 @@
 //! UN Comtrade API v1 (`comtradeapi.un.org`): final-data answers
-//! (`data/v1/get`, `public/v1/preview`) and two static reference lists
-//! (`Reporters.json`, `HS.json`).
+//! (`data/v1/get`, `public/v1/preview`) and the static reporter list
+//! (`Reporters.json`).
 //!
 //! The data envelope is `{elapsedTime, count, data, error}`; the recorded
 //! preview captures wrap the same `count`/`data`/`error` with the capturing
@@ -112,21 +112,6 @@ impl Reporter {
     }
 }
 
-/// One entry of the HS reference (`HS.json`, `H0.json`…).
-#[derive(Debug, Clone, PartialEq)]
-pub struct HsEntry {
-    /// "TOTAL", "87", "8703", "870321".
-    pub code: String,
-    /// The text without its leading "code - " ("Animals; live").
-    pub description: String,
-    /// Parent code; "" for the root (published as "#").
-    pub parent: String,
-    /// 0, 2, 4 or 6.
-    pub aggr_level: u8,
-    /// True for entries without children (published as the string "1").
-    pub is_leaf: bool,
-}
-
 /// Parses a data answer (raw envelope or the recorded wrapped capture).
 pub fn parse_data(body: &[u8]) -> Result<Response, ParseError> {
     let value = json_body(body)?;
@@ -160,15 +145,6 @@ pub fn parse_reporters(body: &[u8]) -> Result<Vec<Reporter>, ParseError> {
         .iter()
         .enumerate()
         .map(|(index, entry)| parse_reporter(index, entry))
-        .collect()
-}
-
-/// Parses an HS reference list (`HS.json`).
-pub fn parse_hs_reference(body: &[u8]) -> Result<Vec<HsEntry>, ParseError> {
-    results(body)?
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| parse_hs_entry(index, entry))
         .collect()
 }
 
@@ -357,31 +333,6 @@ fn parse_reporter(index: usize, entry: &Value) -> Result<Reporter, ParseError> {
     })
 }
 
-/// One HS entry; the text repeats the code ("01 - Animals; live"), so the
-/// prefix is dropped.
-fn parse_hs_entry(index: usize, entry: &Value) -> Result<HsEntry, ParseError> {
-    let required = |name: &str| {
-        json_str(entry.get(name)).ok_or_else(|| schema(format!("entry {index}: {name} missing")))
-    };
-    let code = required("id")?;
-    let text = required("text")?;
-    let parent = required("parent")?;
-    let aggr_level = json_u64(entry.get("aggrLevel"))
-        .and_then(|level| u8::try_from(level).ok())
-        .ok_or_else(|| schema(format!("entry {index}: aggrLevel missing")))?;
-    let description = text
-        .strip_prefix(code)
-        .and_then(|rest| rest.strip_prefix(" - "))
-        .unwrap_or(text);
-    Ok(HsEntry {
-        code: code.to_owned(),
-        description: description.trim().to_owned(),
-        parent: if parent == "#" { "" } else { parent }.to_owned(),
-        aggr_level,
-        is_leaf: flag(entry.get("isLeaf")),
-    })
-}
-
 /// A boolean sent as `true`, `"true"`, `"True"` or `"1"`; anything else is false.
 fn flag(value: Option<&Value>) -> bool {
     match value {
@@ -554,23 +505,8 @@ mod tests {
     }
 
     #[test]
-    fn hs_entries_drop_the_code_prefix_and_the_root_marker() {
-        let body = b"\xEF\xBB\xBF{\"results\":[\r\n\t{\"id\": \"TOTAL\", \"text\": \"Total - All H6 commodities\", \"parent\": \"#\", \"isLeaf\": \"0\", \"aggrLevel\": 0},\r\n\t{\"id\": \"870321\", \"text\": \"870321 - Vehicles; small\", \"parent\": \"8703\", \"isLeaf\": \"1\", \"aggrLevel\": 6}]}";
-        let entries = parse_hs_reference(body).expect("parses");
-        assert_eq!(entries[0].parent, "");
-        assert_eq!(entries[0].description, "Total - All H6 commodities");
-        assert_eq!(entries[1].description, "Vehicles; small");
-        assert!(entries[1].is_leaf);
-        assert_eq!(entries[1].aggr_level, 6);
-    }
-
-    #[test]
     fn reference_lists_without_the_expected_keys_are_schema_errors() {
         let mot = br#"{"results":[{"id":"0","text":"TOTAL modes of transport"}]}"#;
         assert!(matches!(parse_reporters(mot), Err(ParseError::Schema(_))));
-        assert!(matches!(
-            parse_hs_reference(mot),
-            Err(ParseError::Schema(_))
-        ));
     }
 }

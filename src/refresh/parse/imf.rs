@@ -1,19 +1,13 @@
-//! IMF statistics: the current `api.imf.org` SDMX service (IMTS, formerly
-//! DOTS: goods trade by partner) and the retired `dataservices.imf.org`
-//! SDMX_JSON service, kept because its formats are recorded.
+//! IMF International Trade in Goods (IMTS, formerly DOTS: goods trade by
+//! partner) from the `api.imf.org` SDMX service, as SDMX-JSON 2.0: series
+//! and observation keys are indexes into `structures[].dimensions`. Values
+//! are published in units × 10^SCALE: [`Series::scale`] reports it, nothing
+//! is rescaled here. An unknown dataflow is HTTP 204 with an empty body: no
+//! series.
 //!
-//! Data formats: SDMX-JSON 2.0 (series and observation keys are indexes
-//! into `structures[].dimensions`), SDMX-ML 2.1 StructureSpecificData, and
-//! the legacy CompactData JSON (an XML-to-JSON rendering where `Series` and
-//! `Obs` are objects when single, arrays when several, and absent when
-//! empty). Values are published in units × 10^SCALE (`UNIT_MULT` on the
-//! legacy service): [`Series::scale`] reports it, nothing is rescaled here.
-//! An unknown dataflow is HTTP 204 with an empty body: no series.
-//!
-//! Dimensions and attributes are told apart by the message itself in
-//! SDMX-JSON. StructureSpecific XML and CompactData put both on the series
-//! as plain attributes, so there the well-known attribute concepts in
-//! `SERIES_ATTRIBUTES` are attributes and every other name a dimension.
+//! Error bodies come in every shape recorded, the retired
+//! `dataservices.imf.org` service's included: SDMX-ML and JSON error
+//! messages, XHTML pages, plain text; [`parse_error`] tells them apart.
 
 use std::collections::BTreeMap;
 
@@ -23,35 +17,6 @@ use super::{
     ParseError, XmlElement, html_error, json_body, json_f64, json_str, json_u64, looks_like_html,
     strip_bom, xml_document,
 };
-
-/// Attribute concepts that can sit beside the dimensions on a series in
-/// the formats that do not say which is which.
-const SERIES_ATTRIBUTES: &[&str] = &[
-    "BASE_YEAR",
-    "COMMENT",
-    "COUNTRY_UPDATE_DATE",
-    "DECIMALS",
-    "DECIMALS_DISPLAYED",
-    "DERIVATION_TYPE",
-    "METHODOLOGY",
-    "NATURE_OF_DATA",
-    "OBS_STATUS",
-    "OVERLAP",
-    "PRECISION",
-    "SCALE",
-    "SERIES_NAME",
-    "SOURCE",
-    "STATUS",
-    "TIME_FORMAT",
-    "TITLE",
-    "UNIT",
-    "UNIT_MEASURE",
-    "UNIT_MULT",
-    "VALUATION",
-];
-
-/// SDMX-ML's error code for "No results found": an empty answer, not a failure.
-const NO_RESULTS: &str = "100";
 
 /// The UTF-8 BOM as it appears after a recorder decoded it as Latin-1
 /// ("ï»¿"); the recorded legacy 400 page starts with it.
@@ -90,44 +55,6 @@ impl Series {
     }
 }
 
-/// A dataflow (dataset) the service offers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dataflow {
-    /// Maintaining agency, e.g. "IMF.STA" (legacy: "IMF").
-    pub agency: String,
-    /// The id data requests use: "IMTS"; for the legacy list the
-    /// `KeyFamilyID` CompactData takes ("DOT_2020Q1"), not "DS-DOT_2020Q1".
-    pub id: String,
-    /// Version, e.g. "1.0.0".
-    pub version: String,
-    /// English name.
-    pub name: String,
-}
-
-/// A code list (e.g. CL_COUNTRY) with its codes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Codelist {
-    /// Maintaining agency.
-    pub agency: String,
-    /// Code list id, e.g. "CL_COUNTRY".
-    pub id: String,
-    /// Version.
-    pub version: String,
-    /// English name.
-    pub name: String,
-    /// The codes in published order.
-    pub codes: Vec<Code>,
-}
-
-/// One code of a code list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Code {
-    /// The code, e.g. "KOR" or "G001".
-    pub id: String,
-    /// English name, e.g. "Korea, Republic of".
-    pub name: String,
-}
-
 /// Parses an `api.imf.org` SDMX-JSON 2.0 data message. An empty body
 /// (HTTP 204) is no series.
 pub fn parse_sdmx_json(body: &[u8]) -> Result<Vec<Series>, ParseError> {
@@ -148,50 +75,6 @@ pub fn parse_sdmx_json(body: &[u8]) -> Result<Vec<Series>, ParseError> {
         series.extend(sdmx_json::data_set(data_set, &structure)?);
     }
     Ok(series)
-}
-
-/// Parses a legacy `dataservices.imf.org` CompactData JSON answer.
-pub fn parse_compact_json(body: &[u8]) -> Result<Vec<Series>, ParseError> {
-    let Some(value) = json_or_error(body)? else {
-        return Ok(Vec::new());
-    };
-    let data_set = value
-        .get("CompactData")
-        .and_then(|compact| compact.get("DataSet"))
-        .ok_or_else(|| schema("no CompactData.DataSet"))?;
-    one_or_many(data_set.get("Series"))
-        .into_iter()
-        .enumerate()
-        .map(|(index, series)| compact_series(index, series))
-        .collect()
-}
-
-/// Parses an SDMX-ML 2.1 StructureSpecificData message (the `api.imf.org`
-/// XML format). An SDMX error message "No results found" (code 100) is no
-/// series; other SDMX errors are [`ParseError::Upstream`].
-pub fn parse_structure_specific_xml(body: &[u8]) -> Result<Vec<Series>, ParseError> {
-    let body = without_bom(body);
-    if body.trim_ascii().is_empty() {
-        return Ok(Vec::new());
-    }
-    if looks_like_html(body) {
-        return Err(html_error(body));
-    }
-    let root = xml_document(body)?;
-    match root.name.as_str() {
-        "StructureSpecificData" => Ok(root
-            .children_named("DataSet")
-            .map(structure_specific::data_set)
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .collect()),
-        "Error" => match sdmx_ml_error(&root) {
-            ParseError::Upstream { code, .. } if code == NO_RESULTS => Ok(Vec::new()),
-            error => Err(error),
-        },
-        _ => Err(xml_error(&root)),
-    }
 }
 
 /// Classifies an IMF error body (whatever the HTTP status): XHTML pages
@@ -243,45 +126,6 @@ fn looks_like_message(text: &[u8]) -> bool {
     text.len() <= MAX_MESSAGE
         && std::str::from_utf8(text)
             .is_ok_and(|t| t.chars().all(|c| !c.is_control() || c.is_whitespace()))
-}
-
-/// Parses a dataflow list: `api.imf.org` `structure/dataflow` (SDMX-JSON
-/// structure message) or the legacy `SDMX_JSON.svc/Dataflow`.
-pub fn parse_dataflows(body: &[u8]) -> Result<Vec<Dataflow>, ParseError> {
-    let Some(value) = json_or_error(body)? else {
-        return Ok(Vec::new());
-    };
-    if let Some(flows) = value.pointer("/data/dataflows").and_then(Value::as_array) {
-        return flows.iter().enumerate().map(structures::dataflow).collect();
-    }
-    if let Some(flows) = value.pointer("/Structure/Dataflows") {
-        return one_or_many(flows.get("Dataflow"))
-            .into_iter()
-            .enumerate()
-            .map(structures::legacy_dataflow)
-            .collect();
-    }
-    Err(schema("neither data.dataflows nor Structure.Dataflows"))
-}
-
-/// Parses code lists: `api.imf.org` `structure/codelist` or the legacy
-/// `CodeList/{id}` and `DataStructure/{db}` answers (a DataStructure
-/// carries the code lists of its dimensions).
-pub fn parse_codelists(body: &[u8]) -> Result<Vec<Codelist>, ParseError> {
-    let Some(value) = json_or_error(body)? else {
-        return Ok(Vec::new());
-    };
-    if let Some(lists) = value.pointer("/data/codelists").and_then(Value::as_array) {
-        return lists.iter().enumerate().map(structures::codelist).collect();
-    }
-    if let Some(lists) = value.pointer("/Structure/CodeLists") {
-        return one_or_many(lists.get("CodeList"))
-            .into_iter()
-            .enumerate()
-            .map(structures::legacy_codelist)
-            .collect();
-    }
-    Err(schema("neither data.codelists nor Structure.CodeLists"))
 }
 
 /// The JSON of a body, `None` for an empty body (HTTP 204), or the error
@@ -380,16 +224,6 @@ fn parse_scale(code: &str) -> Option<i32> {
     }
 }
 
-/// A value that is a single object when there is one, an array when
-/// several, and absent or null when none (XML rendered as JSON).
-fn one_or_many(value: Option<&Value>) -> Vec<&Value> {
-    match value {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(item) => vec![item],
-    }
-}
-
 /// An observation value as published: null, absent, "" and "NaN" are not
 /// published; any other non-number is a schema error.
 fn observation_value(value: Option<&Value>, what: &str) -> Result<Option<f64>, ParseError> {
@@ -405,55 +239,6 @@ fn observation_value(value: Option<&Value>, what: &str) -> Result<Option<f64>, P
 fn is_missing_marker(text: &str) -> bool {
     let text = text.trim();
     text.is_empty() || text.eq_ignore_ascii_case("nan")
-}
-
-/// Sorts a series' dimensions and attributes apart by [`SERIES_ATTRIBUTES`].
-fn split_key_values<'a>(
-    pairs: impl Iterator<Item = (&'a str, &'a str)>,
-) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
-    let mut dimensions = BTreeMap::new();
-    let mut attributes = BTreeMap::new();
-    for (name, value) in pairs {
-        let target = if SERIES_ATTRIBUTES.contains(&name) {
-            &mut attributes
-        } else {
-            &mut dimensions
-        };
-        target.insert(name.to_owned(), value.trim().to_owned());
-    }
-    (dimensions, attributes)
-}
-
-/// One legacy CompactData series: `@`-keys are its key and attributes,
-/// `Obs` its observations (object, array or absent).
-fn compact_series(index: usize, series: &Value) -> Result<Series, ParseError> {
-    let object = series
-        .as_object()
-        .ok_or_else(|| schema(format!("series {index} is not an object")))?;
-    let pairs = object.iter().filter_map(|(key, value)| {
-        let name = key.strip_prefix('@')?;
-        // Namespace declarations ride along as "@xmlns…" keys.
-        (!name.starts_with("xmlns")).then_some((name, value.as_str()?))
-    });
-    let (dimensions, attributes) = split_key_values(pairs);
-    let observations = one_or_many(object.get("Obs"))
-        .into_iter()
-        .map(|obs| {
-            let what = format!("series {index}");
-            let period = json_str(obs.get("@TIME_PERIOD"))
-                .filter(|period| !period.is_empty())
-                .ok_or_else(|| schema(format!("{what}: observation without @TIME_PERIOD")))?;
-            Ok(Observation {
-                period: period.to_owned(),
-                value: observation_value(obs.get("@OBS_VALUE"), &what)?,
-            })
-        })
-        .collect::<Result<_, ParseError>>()?;
-    Ok(Series {
-        dimensions,
-        attributes,
-        observations,
-    })
 }
 
 /// SDMX-JSON 2.0 data messages: keys are `:`-joined indexes into the
@@ -692,209 +477,6 @@ mod sdmx_json {
     }
 }
 
-/// SDMX-ML 2.1 StructureSpecificData: series and observations are elements
-/// whose (unprefixed) attributes are the concepts.
-mod structure_specific {
-    use std::collections::BTreeMap;
-
-    use super::{
-        Observation, ParseError, Series, XmlElement, is_missing_marker, schema, split_key_values,
-    };
-
-    /// Every series of one `<DataSet>`, with `<Group>` attributes merged
-    /// into the series they describe.
-    pub(super) fn data_set(data_set: &XmlElement) -> Result<Vec<Series>, ParseError> {
-        let groups: Vec<BTreeMap<&str, &str>> = data_set
-            .children_named("Group")
-            .map(|group| concepts(group).collect())
-            .collect();
-        data_set
-            .children_named("Series")
-            .enumerate()
-            .map(|(index, element)| {
-                let (dimensions, mut attributes) = split_key_values(concepts(element));
-                for group in groups.iter().filter(|group| applies(group, &dimensions)) {
-                    for (name, value) in group {
-                        if !dimensions.contains_key(*name) {
-                            attributes
-                                .entry((*name).to_owned())
-                                .or_insert_with(|| (*value).to_owned());
-                        }
-                    }
-                }
-                Ok(Series {
-                    dimensions,
-                    attributes,
-                    observations: observations(index, element)?,
-                })
-            })
-            .collect()
-    }
-
-    /// The concept attributes of an element; prefixed ones (`xsi:type`)
-    /// are XML machinery.
-    fn concepts(element: &XmlElement) -> impl Iterator<Item = (&str, &str)> {
-        element
-            .attributes
-            .iter()
-            .filter(|(name, _)| !name.contains(':'))
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-    }
-
-    /// A group describes a series when it names at least one of the
-    /// series' dimensions and agrees on every one it names.
-    fn applies(group: &BTreeMap<&str, &str>, dimensions: &BTreeMap<String, String>) -> bool {
-        let mut shared = group
-            .iter()
-            .filter_map(|(name, value)| dimensions.get(*name).map(|code| code == value))
-            .peekable();
-        shared.peek().is_some() && shared.all(|agrees| agrees)
-    }
-
-    fn observations(index: usize, series: &XmlElement) -> Result<Vec<Observation>, ParseError> {
-        series
-            .children_named("Obs")
-            .map(|obs| {
-                let period = obs
-                    .attribute("TIME_PERIOD")
-                    .filter(|period| !period.is_empty())
-                    .ok_or_else(|| schema(format!("series {index}: Obs without TIME_PERIOD")))?;
-                let value = match obs.attribute("OBS_VALUE") {
-                    None => None,
-                    Some(text) if is_missing_marker(text) => None,
-                    Some(text) => Some(
-                        text.parse::<f64>()
-                            .ok()
-                            .filter(|value| value.is_finite())
-                            .ok_or_else(|| {
-                                schema(format!(
-                                    "series {index}: OBS_VALUE {text:?} is not a number"
-                                ))
-                            })?,
-                    ),
-                };
-                Ok(Observation {
-                    period: period.to_owned(),
-                    value,
-                })
-            })
-            .collect()
-    }
-}
-
-/// Structure messages: dataflow and code lists, new and legacy.
-mod structures {
-    use serde_json::Value;
-
-    use super::{Code, Codelist, Dataflow, ParseError, json_str, one_or_many, schema};
-
-    /// A required trimmed string field of an SDMX-JSON artefact.
-    fn field(item: &Value, name: &str, what: &str) -> Result<String, ParseError> {
-        json_str(item.get(name))
-            .map(str::to_owned)
-            .ok_or_else(|| schema(format!("{what}: {name} missing")))
-    }
-
-    /// An SDMX-JSON name: `name`, else `names.en`.
-    fn name(item: &Value) -> String {
-        json_str(item.get("name"))
-            .or_else(|| json_str(item.pointer("/names/en")))
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    /// A legacy name: a string, `{"#text"}`, or a list of those by language
-    /// (English preferred).
-    fn legacy_name(value: Option<&Value>) -> String {
-        let names = one_or_many(value);
-        let english = names
-            .iter()
-            .find(|name| json_str(name.get("@xml:lang")) == Some("en"))
-            .or_else(|| names.first());
-        english
-            .and_then(|name| json_str(Some(name)).or_else(|| json_str(name.get("#text"))))
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    pub(super) fn dataflow((index, item): (usize, &Value)) -> Result<Dataflow, ParseError> {
-        let what = format!("dataflow {index}");
-        Ok(Dataflow {
-            agency: field(item, "agencyID", &what)?,
-            id: field(item, "id", &what)?,
-            version: json_str(item.get("version")).unwrap_or_default().to_owned(),
-            name: name(item),
-        })
-    }
-
-    pub(super) fn legacy_dataflow((index, item): (usize, &Value)) -> Result<Dataflow, ParseError> {
-        let what = format!("dataflow {index}");
-        let id = json_str(item.pointer("/KeyFamilyRef/KeyFamilyID"))
-            .map(str::to_owned)
-            .map_or_else(|| field(item, "@id", &what), Ok)?;
-        Ok(Dataflow {
-            agency: json_str(item.get("@agencyID"))
-                .unwrap_or_default()
-                .to_owned(),
-            id,
-            version: json_str(item.get("@version"))
-                .unwrap_or_default()
-                .to_owned(),
-            name: legacy_name(item.get("Name")),
-        })
-    }
-
-    pub(super) fn codelist((index, item): (usize, &Value)) -> Result<Codelist, ParseError> {
-        let what = format!("codelist {index}");
-        let codes = item
-            .get("codes")
-            .and_then(Value::as_array)
-            .map(|codes| codes.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .map(|code| {
-                Ok(Code {
-                    id: field(code, "id", &what)?,
-                    name: name(code),
-                })
-            })
-            .collect::<Result<_, ParseError>>()?;
-        Ok(Codelist {
-            agency: json_str(item.get("agencyID"))
-                .unwrap_or_default()
-                .to_owned(),
-            id: field(item, "id", &what)?,
-            version: json_str(item.get("version")).unwrap_or_default().to_owned(),
-            name: name(item),
-            codes,
-        })
-    }
-
-    pub(super) fn legacy_codelist((index, item): (usize, &Value)) -> Result<Codelist, ParseError> {
-        let what = format!("codelist {index}");
-        let codes = one_or_many(item.get("Code"))
-            .into_iter()
-            .map(|code| {
-                Ok(Code {
-                    id: field(code, "@value", &what)?,
-                    name: legacy_name(code.get("Description")),
-                })
-            })
-            .collect::<Result<_, ParseError>>()?;
-        Ok(Codelist {
-            agency: json_str(item.get("@agencyID"))
-                .unwrap_or_default()
-                .to_owned(),
-            id: field(item, "@id", &what)?,
-            version: json_str(item.get("@version"))
-                .unwrap_or_default()
-                .to_owned(),
-            name: legacy_name(item.get("Name")),
-            codes,
-        })
-    }
-}
-
 fn schema(detail: impl Into<String>) -> ParseError {
     ParseError::Schema(detail.into())
 }
@@ -903,101 +485,12 @@ fn schema(detail: impl Into<String>) -> ParseError {
 mod tests {
     use super::*;
 
-    fn compact(series: &str) -> String {
-        format!(
-            r#"{{"CompactData":{{"@xmlns":"http://www.SDMX.org/resources/SDMXML/schemas/v2_0/message","Header":{{"ID":"x","Prepared":"2023-04-29T13:00:08"}},"DataSet":{{"@xmlns":"http://dataservices.imf.org/compact/DOT"{series}}}}}}}"#
-        )
-    }
-
     fn dims(series: &Series) -> Vec<(&str, &str)> {
         series
             .dimensions
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect()
-    }
-
-    #[test]
-    fn compact_series_array_with_obs_arrays() {
-        let body = compact(
-            r#","Series":[{"@FREQ":"A","@REF_AREA":"KR","@INDICATOR":"TXG_FOB_USD","@COUNTERPART_AREA":"KH","@UNIT_MULT":"6","@TIME_FORMAT":"P1Y","Obs":[{"@TIME_PERIOD":"2022","@OBS_VALUE":"745.1"},{"@TIME_PERIOD":"2023"}]},{"@FREQ":"A","@REF_AREA":"KR","@INDICATOR":"TMG_CIF_USD","@COUNTERPART_AREA":"KH","@UNIT_MULT":"6","Obs":[{"@TIME_PERIOD":"2022","@OBS_VALUE":"300"}]}]"#,
-        );
-        let series = parse_compact_json(body.as_bytes()).expect("parses");
-        assert_eq!(series.len(), 2);
-        assert_eq!(
-            dims(&series[0]),
-            [
-                ("COUNTERPART_AREA", "KH"),
-                ("FREQ", "A"),
-                ("INDICATOR", "TXG_FOB_USD"),
-                ("REF_AREA", "KR")
-            ]
-        );
-        assert_eq!(
-            series[0].attributes.get("TIME_FORMAT").map(String::as_str),
-            Some("P1Y")
-        );
-        assert_eq!(series[0].scale(), 6);
-        assert_eq!(
-            series[0].observations,
-            [
-                Observation {
-                    period: "2022".into(),
-                    value: Some(745.1)
-                },
-                Observation {
-                    period: "2023".into(),
-                    value: None
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn compact_series_and_obs_may_be_single_objects() {
-        let body = compact(
-            r#","Series":{"@FREQ":"A","@REF_AREA":"US","@INDICATOR":"NGDPD","@UNIT_MULT":"9","Obs":{"@TIME_PERIOD":"2011","@OBS_VALUE":"15542.6"}}"#,
-        );
-        let series = parse_compact_json(body.as_bytes()).expect("parses");
-        assert_eq!(series.len(), 1);
-        assert_eq!(series[0].scale(), 9);
-        assert_eq!(series[0].observations.len(), 1);
-        assert_eq!(series[0].observations[0].value, Some(15542.6));
-    }
-
-    #[test]
-    fn compact_without_series_or_obs() {
-        assert_eq!(parse_compact_json(compact("").as_bytes()), Ok(Vec::new()));
-        let body = compact(
-            r#","Series":{"@FREQ":"A","@REF_AREA":"AF","@INDICATOR":"X","@UNIT_MULT":"6"}"#,
-        );
-        let series = parse_compact_json(body.as_bytes()).expect("parses");
-        assert_eq!(series.len(), 1);
-        assert!(series[0].observations.is_empty());
-    }
-
-    #[test]
-    fn compact_bad_values_and_shapes() {
-        let body =
-            compact(r#","Series":{"@FREQ":"A","Obs":{"@TIME_PERIOD":"2011","@OBS_VALUE":"n.a."}}"#);
-        assert!(matches!(
-            parse_compact_json(body.as_bytes()),
-            Err(ParseError::Schema(_))
-        ));
-        let body = compact(r#","Series":{"@FREQ":"A","Obs":{"@OBS_VALUE":"1"}}"#);
-        assert!(matches!(
-            parse_compact_json(body.as_bytes()),
-            Err(ParseError::Schema(_))
-        ));
-        assert!(matches!(
-            parse_compact_json(br#"{"Other":1}"#),
-            Err(ParseError::Schema(_))
-        ));
-        let body = compact(r#","Series":{"@FREQ":"A"}"#);
-        assert!(matches!(
-            parse_compact_json(&body.as_bytes()[..body.len() - 3]),
-            Err(ParseError::Malformed { format: "JSON", .. })
-        ));
     }
 
     /// A two-series SDMX-JSON 2.0 message in the recorded api.imf.org shape.
@@ -1088,8 +581,6 @@ mod tests {
     fn an_empty_body_is_no_series() {
         assert_eq!(parse_sdmx_json(b""), Ok(Vec::new()));
         assert_eq!(parse_sdmx_json(b" \r\n"), Ok(Vec::new()));
-        assert_eq!(parse_structure_specific_xml(b""), Ok(Vec::new()));
-        assert_eq!(parse_dataflows(b""), Ok(Vec::new()));
     }
 
     #[test]
@@ -1111,88 +602,6 @@ mod tests {
         ));
         let no_data_sets = r#"{"data":{"dataSets":[],"structures":[]}}"#;
         assert_eq!(parse_sdmx_json(no_data_sets.as_bytes()), Ok(Vec::new()));
-    }
-
-    const STRUCTURE_SPECIFIC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<message:StructureSpecificData xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:ss="x">
-  <message:Header><message:ID>DS1</message:ID></message:Header>
-  <message:DataSet ss:dataScope="DataStructure" action="Replace" PUBLISHER="IMF">
-    <Group xsi:type="ns1:GROUP_INDICATOR" INDICATOR="XG_FOB_USD" UNIT="USD" SERIES_NAME="Exports, FOB &amp; more"/>
-    <Group xsi:type="ns1:GROUP_INDICATOR" INDICATOR="MG_CIF_USD" UNIT="USD" SERIES_NAME="Imports, CIF"/>
-    <Series COUNTRY="KHM" INDICATOR="XG_FOB_USD" COUNTERPART_COUNTRY="KOR" FREQUENCY="A" SCALE="6" DECIMALS_DISPLAYED="2">
-      <Obs TIME_PERIOD="2022" OBS_VALUE="233.7"/>
-      <Obs TIME_PERIOD="2023" OBS_VALUE="281.14"/>
-      <Obs TIME_PERIOD="2024" OBS_VALUE="NaN"/>
-      <Obs TIME_PERIOD="2025"/>
-    </Series>
-    <Series COUNTRY="KHM" INDICATOR="MG_CIF_USD" COUNTERPART_COUNTRY="KOR" FREQUENCY="A" SCALE="6"/>
-  </message:DataSet>
-</message:StructureSpecificData>"#;
-
-    #[test]
-    fn structure_specific_series_take_their_group_attributes() {
-        let series = parse_structure_specific_xml(STRUCTURE_SPECIFIC.as_bytes()).expect("parses");
-        assert_eq!(series.len(), 2);
-        let exports = &series[0];
-        assert_eq!(
-            dims(exports),
-            [
-                ("COUNTERPART_COUNTRY", "KOR"),
-                ("COUNTRY", "KHM"),
-                ("FREQUENCY", "A"),
-                ("INDICATOR", "XG_FOB_USD")
-            ]
-        );
-        assert_eq!(exports.scale(), 6);
-        assert_eq!(
-            exports.attributes.get("SERIES_NAME").map(String::as_str),
-            Some("Exports, FOB & more")
-        );
-        assert_eq!(
-            exports.attributes.get("UNIT").map(String::as_str),
-            Some("USD")
-        );
-        let values: Vec<Option<f64>> = exports.observations.iter().map(|o| o.value).collect();
-        assert_eq!(values, [Some(233.7), Some(281.14), None, None]);
-        assert_eq!(
-            series[1].attributes.get("SERIES_NAME").map(String::as_str),
-            Some("Imports, CIF")
-        );
-        assert!(series[1].observations.is_empty());
-    }
-
-    #[test]
-    fn structure_specific_errors() {
-        let truncated = &STRUCTURE_SPECIFIC.as_bytes()[..STRUCTURE_SPECIFIC.len() - 40];
-        assert!(matches!(
-            parse_structure_specific_xml(truncated),
-            Err(ParseError::Malformed { format: "XML", .. })
-        ));
-        let bad = STRUCTURE_SPECIFIC.replace("281.14", "n/a");
-        assert!(matches!(
-            parse_structure_specific_xml(bad.as_bytes()),
-            Err(ParseError::Schema(_))
-        ));
-        let error = |code: &str| {
-            format!(
-                r#"<?xml version="1.0"?><message:Error xmlns:message="m" xmlns:common="c"><message:ErrorMessage code="{code}"><common:Text>No Results Found</common:Text></message:ErrorMessage></message:Error>"#
-            )
-        };
-        assert_eq!(
-            parse_structure_specific_xml(error("100").as_bytes()),
-            Ok(Vec::new())
-        );
-        assert_eq!(
-            parse_structure_specific_xml(error("150").as_bytes()),
-            Err(ParseError::Upstream {
-                code: "150".into(),
-                message: "No Results Found".into()
-            })
-        );
-        assert!(matches!(
-            parse_structure_specific_xml(b"<GenericData/>"),
-            Err(ParseError::Schema(_))
-        ));
     }
 
     const XHTML: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x\">\r\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>Request Error</title></head><body/></html>";
@@ -1235,73 +644,16 @@ mod tests {
     }
 
     #[test]
-    fn data_parsers_report_error_bodies() {
+    fn the_data_parser_reports_error_bodies() {
         let html = ParseError::Html {
             title: "Request Error".into(),
         };
-        assert_eq!(
-            parse_compact_json(format!("ï»¿{XHTML}").as_bytes()),
-            Err(html.clone())
-        );
         assert_eq!(parse_sdmx_json(XHTML.as_bytes()), Err(html.clone()));
-        assert_eq!(
-            parse_structure_specific_xml(format!("\u{feff}{XHTML}").as_bytes()),
-            Err(html)
-        );
+        assert_eq!(parse_sdmx_json(format!("ï»¿{XHTML}").as_bytes()), Err(html));
         let string =
             br#"<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">oops</string>"#;
         assert!(
-            matches!(parse_compact_json(string), Err(ParseError::Upstream { code, .. }) if code == "500")
-        );
-        assert!(matches!(
-            parse_structure_specific_xml(string),
-            Err(ParseError::Upstream { code, .. }) if code == "500"
-        ));
-    }
-
-    #[test]
-    fn dataflows_new_and_legacy() {
-        let new = br#"{"data":{"dataflows":[{"id":"IMTS","name":"International Trade in Goods (by partner country) (IMTS)","version":"1.0.0","agencyID":"IMF.STA"}]},"meta":{}}"#;
-        assert_eq!(
-            parse_dataflows(new),
-            Ok(vec![Dataflow {
-                agency: "IMF.STA".into(),
-                id: "IMTS".into(),
-                version: "1.0.0".into(),
-                name: "International Trade in Goods (by partner country) (IMTS)".into()
-            }])
-        );
-        let legacy = br##"{"Structure":{"Dataflows":{"Dataflow":{"@id":"DS-DOT","@version":"1.0","@agencyID":"IMF","Name":{"@xml:lang":"en","#text":"Direction of Trade Statistics (DOTS)"},"KeyFamilyRef":{"KeyFamilyID":"DOT","KeyFamilyAgencyID":"IMF"}}}}}"##;
-        let flows = parse_dataflows(legacy).expect("parses");
-        assert_eq!(flows[0].id, "DOT");
-        assert_eq!(flows[0].name, "Direction of Trade Statistics (DOTS)");
-        assert!(matches!(
-            parse_dataflows(br#"{"data":{}}"#),
-            Err(ParseError::Schema(_))
-        ));
-    }
-
-    #[test]
-    fn codelists_new_and_legacy() {
-        let new = br#"{"data":{"codelists":[{"id":"CL_COUNTRY","name":"Country","version":"1.5.1","agencyID":"IMF","codes":[{"id":"KHM","name":"Cambodia"},{"id":"KOR","names":{"en":"Korea, Republic of"}}]}]}}"#;
-        let lists = parse_codelists(new).expect("parses");
-        assert_eq!(lists[0].id, "CL_COUNTRY");
-        assert_eq!(
-            lists[0].codes[1],
-            Code {
-                id: "KOR".into(),
-                name: "Korea, Republic of".into()
-            }
-        );
-        let legacy = br##"{"Structure":{"CodeLists":{"CodeList":{"@id":"CL_AREA_DOT","@agencyID":"IMF","@version":"1.0","Name":{"@xml:lang":"en","#text":"Geographical Areas"},"Code":{"@value":"KH","Description":{"@xml:lang":"en","#text":"Cambodia"}}}}}}"##;
-        let lists = parse_codelists(legacy).expect("parses");
-        assert_eq!(lists[0].name, "Geographical Areas");
-        assert_eq!(
-            lists[0].codes,
-            [Code {
-                id: "KH".into(),
-                name: "Cambodia".into()
-            }]
+            matches!(parse_sdmx_json(string), Err(ParseError::Upstream { code, .. }) if code == "500")
         );
     }
 

@@ -1,5 +1,5 @@
 //! World Bank Indicators API v2 (`api.worldbank.org/v2/…?format=json`):
-//! indicator-value pages and the country list.
+//! indicator-value pages.
 //!
 //! A success is always a two-element array `[meta, rows]`. The traps, all
 //! recorded: paging fields are numbers on data endpoints but strings on
@@ -29,7 +29,7 @@ pub struct Page {
     pub total: u32,
     /// The source's `lastupdated` date ("YYYY-MM-DD"): the data vintage.
     pub last_updated: Option<String>,
-    /// The rows of this page (always empty from [`parse_countries`]).
+    /// The rows of this page.
     pub rows: Vec<Row>,
 }
 
@@ -54,21 +54,6 @@ pub struct Row {
     pub value: Option<f64>,
 }
 
-/// One economy (or aggregate) from `/v2/country`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Country {
-    /// ISO3 code (or aggregate id such as "ARB").
-    pub id: String,
-    /// ISO2 code (or aggregate code such as "1A").
-    pub iso2: String,
-    /// Name as published.
-    pub name: String,
-    /// Region name ("East Asia & Pacific"), "Aggregates" for aggregates.
-    pub region: String,
-    /// True for regions and income groups rather than economies.
-    pub is_aggregate: bool,
-}
-
 /// Parses one page of indicator values (`/v2/country/{c}/indicator/{i}`).
 ///
 /// `rows` of `null` or `[]` give a page without rows; a `message` array is
@@ -81,18 +66,6 @@ pub fn parse_page(body: &[u8]) -> Result<Page, ParseError> {
         .map(|(index, row)| parse_row(index, row))
         .collect::<Result<_, _>>()?;
     Ok(page)
-}
-
-/// Parses one page of the country list (`/v2/country`); the returned page
-/// carries the paging header with no rows.
-pub fn parse_countries(body: &[u8]) -> Result<(Page, Vec<Country>), ParseError> {
-    let (page, rows) = envelope(body)?;
-    let countries = rows
-        .iter()
-        .enumerate()
-        .map(|(index, row)| parse_country(index, row))
-        .collect::<Result<_, _>>()?;
-    Ok((page, countries))
 }
 
 /// Splits a body into its paging header and raw rows, turning every error
@@ -259,26 +232,6 @@ fn plain_year(date: &str) -> Option<i32> {
         .flatten()
 }
 
-/// One country-list entry; `index` names the row in errors.
-fn parse_country(index: usize, row: &Value) -> Result<Country, ParseError> {
-    let required = |name: &str| {
-        json_str(row.get(name))
-            .map(str::to_owned)
-            .ok_or_else(|| schema(format!("country {index}: {name} missing")))
-    };
-    let region = row.get("region");
-    let region_id = json_str(region.and_then(|r| r.get("id"))).unwrap_or_default();
-    let region_name = text_or_empty(region.and_then(|r| r.get("value")));
-    Ok(Country {
-        id: required("id")?,
-        iso2: required("iso2Code")?,
-        name: required("name")?,
-        // Aggregates carry region {"id":"NA","value":"Aggregates"}.
-        is_aggregate: region_id == "NA" || region_name == "Aggregates",
-        region: region_name,
-    })
-}
-
 /// A trimmed string, or "" when absent or null.
 fn text_or_empty(value: Option<&Value>) -> String {
     json_str(value).unwrap_or_default().to_owned()
@@ -374,15 +327,6 @@ mod tests {
     }
 
     #[test]
-    fn the_message_array_also_fails_the_country_list() {
-        let body = br#"[{"message":[{"id":"150","key":"k","value":"unsupported language"}]}]"#;
-        assert!(matches!(
-            parse_countries(body),
-            Err(ParseError::Upstream { code, .. }) if code == "150"
-        ));
-    }
-
-    #[test]
     fn an_xhtml_page_with_a_bom_is_html() {
         let body = b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x\">\r\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>Request Error</title></head><body/></html>";
         assert_eq!(
@@ -443,20 +387,5 @@ mod tests {
             parse_page(body.as_bytes()),
             Err(ParseError::Schema(detail)) if detail.starts_with("row 0")
         ));
-    }
-
-    #[test]
-    fn countries_flag_aggregates_and_trim_names() {
-        let body = br#"[{"page":1,"pages":1,"per_page":"50","total":2},[
-            {"id":"KHM","iso2Code":"KH","name":"Cambodia","region":{"id":"EAS","iso2code":"Z4","value":"East Asia & Pacific "}},
-            {"id":"ARB","iso2Code":"1A","name":"Arab World","region":{"id":"NA","iso2code":"NA","value":"Aggregates"}}]]"#;
-        let (page, countries) = parse_countries(body).expect("parses");
-        assert_eq!(page.per_page, 50);
-        assert!(page.rows.is_empty());
-        assert_eq!(countries.len(), 2);
-        assert_eq!(countries[0].region, "East Asia & Pacific");
-        assert!(!countries[0].is_aggregate);
-        assert!(countries[1].is_aggregate);
-        assert_eq!(countries[1].iso2, "1A");
     }
 }
