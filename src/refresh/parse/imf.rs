@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{
-    ParseError, XmlElement, html_error, json_body, json_f64, json_str, json_u64, looks_like_html,
-    strip_bom, xml_document,
+    ParseError, XmlElement, html_error, json_body, json_str, looks_like_html, malformed, strip_bom,
+    xml_document,
 };
 
 /// The UTF-8 BOM as it appears after a recorder decoded it as Latin-1
@@ -56,25 +56,24 @@ impl Series {
 }
 
 /// Parses an `api.imf.org` SDMX-JSON 2.0 data message. An empty body
-/// (HTTP 204) is no series.
+/// (HTTP 204) is no series; a body that is not JSON is read as an error
+/// body ([`parse_error`]).
 pub fn parse_sdmx_json(body: &[u8]) -> Result<Vec<Series>, ParseError> {
-    let Some(value) = json_or_error(body)? else {
+    let body = without_bom(body);
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() {
         return Ok(Vec::new());
-    };
-    let data = value
-        .get("data")
-        .ok_or_else(|| schema("SDMX-JSON without data"))?;
-    let data_sets = data
-        .get("dataSets")
-        .and_then(Value::as_array)
-        .ok_or_else(|| schema("SDMX-JSON without data.dataSets"))?;
-    let mut series = Vec::new();
-    for data_set in data_sets {
-        let index = json_u64(data_set.get("structure")).unwrap_or(0);
-        let structure = structure_at(data, index)?;
-        series.extend(sdmx_json::data_set(data_set, &structure)?);
     }
-    Ok(series)
+    if !trimmed.starts_with(b"{") && !trimmed.starts_with(b"[") {
+        return Err(parse_error(body));
+    }
+    let message: sdmx_json::Message = serde_json::from_slice(body).map_err(json_failure)?;
+    let Some(data) = message.data else {
+        // No data: the message is an error document, or not SDMX-JSON.
+        let value = json_body(body)?;
+        return Err(json_error(&value).unwrap_or_else(|| schema("SDMX-JSON without data")));
+    };
+    data.series()
 }
 
 /// Classifies an IMF error body (whatever the HTTP status): XHTML pages
@@ -126,23 +125,6 @@ fn looks_like_message(text: &[u8]) -> bool {
     text.len() <= MAX_MESSAGE
         && std::str::from_utf8(text)
             .is_ok_and(|t| t.chars().all(|c| !c.is_control() || c.is_whitespace()))
-}
-
-/// The JSON of a body, `None` for an empty body (HTTP 204), or the error
-/// the body carries instead (an XML/HTML error page, a JSON error message).
-fn json_or_error(body: &[u8]) -> Result<Option<Value>, ParseError> {
-    let trimmed = without_bom(body).trim_ascii();
-    if trimmed.is_empty() {
-        return Ok(None);
-    }
-    if !trimmed.starts_with(b"{") && !trimmed.starts_with(b"[") {
-        return Err(parse_error(body));
-    }
-    let value = json_body(without_bom(body))?;
-    match json_error(&value) {
-        Some(error) if value.get("data").is_none() => Err(error),
-        _ => Ok(Some(value)),
-    }
 }
 
 /// A body with a real or mis-decoded BOM removed.
@@ -203,18 +185,6 @@ fn xml_error(root: &XmlElement) -> ParseError {
     }
 }
 
-/// `data.structures[index]` (SDMX-JSON 2.0) or `data.structure` (1.0).
-fn structure_at(data: &Value, index: u64) -> Result<sdmx_json::Structure<'_>, ParseError> {
-    let structure = match data.get("structures") {
-        Some(Value::Array(structures)) => usize::try_from(index)
-            .ok()
-            .and_then(|index| structures.get(index)),
-        _ => data.get("structure"),
-    }
-    .ok_or_else(|| schema(format!("no structure {index}")))?;
-    Ok(sdmx_json::Structure::new(structure))
-}
-
 /// "6" → 6, "N3" → -3 (legacy CL_UNIT_MULT), anything else → `None`.
 fn parse_scale(code: &str) -> Option<i32> {
     let code = code.trim();
@@ -224,136 +194,209 @@ fn parse_scale(code: &str) -> Option<i32> {
     }
 }
 
-/// An observation value as published: null, absent, "" and "NaN" are not
-/// published; any other non-number is a schema error.
-fn observation_value(value: Option<&Value>, what: &str) -> Result<Option<f64>, ParseError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) if is_missing_marker(text) => Ok(None),
-        Some(other) => json_f64(Some(other))
-            .map(Some)
-            .ok_or_else(|| schema(format!("{what}: value {other} is not a number"))),
+/// A JSON error from serde: a well-formed body of the wrong shape is a
+/// schema error, anything else (truncation, bad syntax) malformed JSON.
+fn json_failure(error: serde_json::Error) -> ParseError {
+    match error.classify() {
+        serde_json::error::Category::Data => schema(error.to_string()),
+        _ => malformed("JSON", error),
     }
 }
 
-fn is_missing_marker(text: &str) -> bool {
-    let text = text.trim();
-    text.is_empty() || text.eq_ignore_ascii_case("nan")
-}
-
-/// SDMX-JSON 2.0 data messages: keys are `:`-joined indexes into the
-/// structure's dimension values; attribute entries are indexes into the
-/// attribute's values (or, seen in IMF answers, literal strings).
+/// SDMX-JSON 2.0 data messages, as serde reads them. Series and observation
+/// keys are `:`-joined indexes into the structure's dimension values;
+/// attribute entries are indexes into the attribute's values (or, seen in
+/// IMF answers, literal strings).
 mod sdmx_json {
     use std::collections::BTreeMap;
 
-    use serde_json::Value;
+    use serde::Deserialize;
 
-    use super::{Observation, ParseError, Series, json_str, observation_value, schema};
+    use super::{Observation, ParseError, Series, schema};
 
-    /// The parts of one `structures[]` entry a data set needs.
-    pub(super) struct Structure<'a> {
-        series_dimensions: Vec<&'a Value>,
-        observation_dimensions: Vec<&'a Value>,
-        data_set_attributes: Vec<&'a Value>,
-        series_attributes: Vec<&'a Value>,
-        group_attributes: Vec<&'a Value>,
+    #[derive(Deserialize)]
+    pub(super) struct Message {
+        pub(super) data: Option<Data>,
     }
 
-    impl<'a> Structure<'a> {
-        pub(super) fn new(structure: &'a Value) -> Self {
-            let list = |path: &str| -> Vec<&'a Value> {
-                structure
-                    .pointer(path)
-                    .and_then(Value::as_array)
-                    .map(|items| items.iter().collect())
-                    .unwrap_or_default()
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Data {
+        data_sets: Option<Vec<DataSet>>,
+        /// SDMX-JSON 2.0: one per data set, which names its index.
+        structures: Option<Vec<Structure>>,
+        /// SDMX-JSON 1.0: the one structure.
+        structure: Option<Structure>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct DataSet {
+        #[serde(default)]
+        structure: usize,
+        series: Option<BTreeMap<String, SeriesBody>>,
+        /// Only looked for: a flat data set (no series) cannot be read.
+        observations: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        attributes: Vec<Option<AttributeValue>>,
+        #[serde(default)]
+        dimension_group_attributes: BTreeMap<String, Vec<Option<AttributeValue>>>,
+    }
+
+    #[derive(Deserialize)]
+    struct SeriesBody {
+        #[serde(default)]
+        attributes: Vec<Option<AttributeValue>>,
+        #[serde(default)]
+        observations: BTreeMap<String, ObservationBody>,
+    }
+
+    /// `[OBS_VALUE, observation attributes…]`, or the bare value.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ObservationBody {
+        Values(Vec<Option<Scalar>>),
+        Value(Option<Scalar>),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum AttributeValue {
+        Index(usize),
+        Text(String),
+    }
+
+    /// A number, or a number sent as a string ("15542.6", as IMF does).
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Number(f64),
+        Text(String),
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Structure {
+        dimensions: Dimensions,
+        attributes: Attributes,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Dimensions {
+        series: Vec<Component>,
+        observation: Vec<Component>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Attributes {
+        data_set: Vec<Component>,
+        series: Vec<Component>,
+        dimension_group: Vec<Component>,
+    }
+
+    /// A dimension or an attribute, with the values its indexes point to.
+    #[derive(Deserialize)]
+    struct Component {
+        id: String,
+        #[serde(default)]
+        values: Vec<ComponentValue>,
+    }
+
+    /// A code is its `id`, else its `value` (IMF sends TIME_PERIOD values as
+    /// `{"value":"1976"}`), else its `name`.
+    #[derive(Deserialize)]
+    struct ComponentValue {
+        id: Option<String>,
+        value: Option<String>,
+        name: Option<String>,
+    }
+
+    impl Data {
+        /// Every series of every data set, each data set in key order.
+        pub(super) fn series(&self) -> Result<Vec<Series>, ParseError> {
+            let data_sets = self
+                .data_sets
+                .as_ref()
+                .ok_or_else(|| schema("SDMX-JSON without data.dataSets"))?;
+            let mut series = Vec::new();
+            for data_set in data_sets {
+                let structure = match &self.structures {
+                    Some(structures) => structures.get(data_set.structure),
+                    None => self.structure.as_ref(),
+                }
+                .ok_or_else(|| schema(format!("no structure {}", data_set.structure)))?;
+                series.extend(data_set.series(structure)?);
+            }
+            Ok(series)
+        }
+    }
+
+    impl DataSet {
+        fn series(&self, structure: &Structure) -> Result<Vec<Series>, ParseError> {
+            let Some(series) = &self.series else {
+                if self.observations.is_some() {
+                    return Err(schema(
+                        "observations without series (ask for dimensionAtObservation=TIME_PERIOD)",
+                    ));
+                }
+                return Ok(Vec::new());
             };
-            Self {
-                series_dimensions: list("/dimensions/series"),
-                observation_dimensions: list("/dimensions/observation"),
-                data_set_attributes: list("/attributes/dataSet"),
-                series_attributes: list("/attributes/series"),
-                group_attributes: list("/attributes/dimensionGroup"),
-            }
+            in_key_order(series, |key, body| self.one_series(key, body, structure))
         }
-    }
 
-    /// Every series of one data set, in key order.
-    pub(super) fn data_set(
-        data_set: &Value,
-        structure: &Structure<'_>,
-    ) -> Result<Vec<Series>, ParseError> {
-        let Some(series) = data_set.get("series") else {
-            if data_set.get("observations").is_some() {
-                return Err(schema(
-                    "observations without series (ask for dimensionAtObservation=TIME_PERIOD)",
-                ));
+        fn one_series(
+            &self,
+            key: &[usize],
+            body: &SeriesBody,
+            structure: &Structure,
+        ) -> Result<Series, ParseError> {
+            let dimensions = &structure.dimensions.series;
+            if key.len() != dimensions.len() {
+                return Err(schema(format!(
+                    "series key of {} parts for {} dimensions",
+                    key.len(),
+                    dimensions.len()
+                )));
             }
-            return Ok(Vec::new());
-        };
-        let series = series
-            .as_object()
-            .ok_or_else(|| schema("dataSets[].series is not an object"))?;
-        let mut keyed = series
-            .iter()
-            .map(|(key, body)| {
-                let indexes = parse_key(key)?;
-                Ok((
-                    indexes.clone(),
-                    one_series(&indexes, body, data_set, structure)?,
-                ))
+            let dimensions = dimensions
+                .iter()
+                .zip(key)
+                .map(|(dimension, index)| {
+                    Ok((dimension.id.trim().to_owned(), dimension.code_at(*index)?))
+                })
+                .collect::<Result<_, ParseError>>()?;
+            // Later sources win: data-set attributes, then group, then series.
+            let attributes = &structure.attributes;
+            let mut resolved = BTreeMap::new();
+            attach(&mut resolved, &attributes.data_set, &self.attributes)?;
+            for (group_key, values) in &self.dimension_group_attributes {
+                if group_applies(group_key, key) {
+                    attach(&mut resolved, &attributes.dimension_group, values)?;
+                }
+            }
+            attach(&mut resolved, &attributes.series, &body.attributes)?;
+            Ok(Series {
+                dimensions,
+                attributes: resolved,
+                observations: observations(&body.observations, structure)?,
             })
-            .collect::<Result<Vec<_>, ParseError>>()?;
-        // Object keys come back sorted as text ("0:10" before "0:2").
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(keyed.into_iter().map(|(_, series)| series).collect())
+        }
     }
 
-    fn one_series(
-        key: &[usize],
-        body: &Value,
-        data_set: &Value,
-        structure: &Structure<'_>,
-    ) -> Result<Series, ParseError> {
-        if key.len() != structure.series_dimensions.len() {
-            return Err(schema(format!(
-                "series key of {} parts for {} dimensions",
-                key.len(),
-                structure.series_dimensions.len()
-            )));
+    impl Component {
+        fn code_at(&self, index: usize) -> Result<String, ParseError> {
+            let value = self
+                .values
+                .get(index)
+                .ok_or_else(|| schema(format!("index {index} out of range for {}", self.id)))?;
+            [&value.id, &value.value, &value.name]
+                .into_iter()
+                .find_map(|text| text.as_deref())
+                .map(|text| text.trim().to_owned())
+                .ok_or_else(|| schema(format!("value {index} has no id")))
         }
-        let mut dimensions = BTreeMap::new();
-        for (dimension, index) in structure.series_dimensions.iter().zip(key) {
-            dimensions.insert(component_id(dimension)?, code_at(dimension, *index)?);
-        }
-        // Later sources win: data-set attributes, then group, then series.
-        let mut attributes = BTreeMap::new();
-        attach(
-            &mut attributes,
-            &structure.data_set_attributes,
-            data_set.get("attributes"),
-        )?;
-        for (group_key, values) in data_set
-            .get("dimensionGroupAttributes")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if group_applies(group_key, key) {
-                attach(&mut attributes, &structure.group_attributes, Some(values))?;
-            }
-        }
-        attach(
-            &mut attributes,
-            &structure.series_attributes,
-            body.get("attributes"),
-        )?;
-        Ok(Series {
-            dimensions,
-            attributes,
-            observations: observations(body.get("observations"), structure)?,
-        })
     }
 
     /// True when a `dimensionGroupAttributes` key (":0::" — empty parts are
@@ -369,69 +412,71 @@ mod sdmx_json {
         })
     }
 
-    /// Resolves an attribute-value array against its attribute definitions.
+    /// Resolves attribute values against their definitions, by position.
     fn attach(
         into: &mut BTreeMap<String, String>,
-        definitions: &[&Value],
-        values: Option<&Value>,
+        definitions: &[Component],
+        values: &[Option<AttributeValue>],
     ) -> Result<(), ParseError> {
-        let Some(values) = values.and_then(Value::as_array) else {
-            return Ok(());
-        };
         for (definition, value) in definitions.iter().zip(values) {
             let resolved = match value {
-                Value::Null => continue,
-                Value::Number(number) => {
-                    let index = number
-                        .as_u64()
-                        .and_then(|index| usize::try_from(index).ok())
-                        .ok_or_else(|| schema(format!("attribute index {number}")))?;
-                    code_at(definition, index)?
-                }
-                Value::String(text) => text.trim().to_owned(),
-                other => return Err(schema(format!("attribute value {other}"))),
+                None => continue,
+                Some(AttributeValue::Index(index)) => definition.code_at(*index)?,
+                Some(AttributeValue::Text(text)) => text.trim().to_owned(),
             };
-            into.insert(component_id(definition)?, resolved);
+            into.insert(definition.id.trim().to_owned(), resolved);
         }
         Ok(())
     }
 
-    /// The observations of one series, in key order. The first element of
-    /// each array is OBS_VALUE; the rest are observation attributes.
+    /// The observations of one series, in key order.
     fn observations(
-        observations: Option<&Value>,
-        structure: &Structure<'_>,
+        observations: &BTreeMap<String, ObservationBody>,
+        structure: &Structure,
     ) -> Result<Vec<Observation>, ParseError> {
-        let Some(observations) = observations.and_then(Value::as_object) else {
-            return Ok(Vec::new());
+        in_key_order(observations, |key, body| {
+            let period = period_of(key, structure)?;
+            let value = match body {
+                ObservationBody::Values(values) => values.first().and_then(Option::as_ref),
+                ObservationBody::Value(value) => value.as_ref(),
+            };
+            let value = observation_value(value).map_err(|text| {
+                schema(format!(
+                    "observation {period}: value {text} is not a number"
+                ))
+            })?;
+            Ok(Observation { period, value })
+        })
+    }
+
+    /// An observation value as published: null, absent, "" and "NaN" are
+    /// not published; any other non-number is an error (its text).
+    fn observation_value(value: Option<&Scalar>) -> Result<Option<f64>, String> {
+        let text = match value {
+            None => return Ok(None),
+            Some(Scalar::Number(number)) => return Ok(Some(*number)),
+            Some(Scalar::Text(text)) => text.trim(),
         };
-        let mut keyed = observations
-            .iter()
-            .map(|(key, values)| {
-                let indexes = parse_key(key)?;
-                let period = period_of(&indexes, structure)?;
-                let what = format!("observation {period}");
-                let value = match values {
-                    Value::Array(values) => observation_value(values.first(), &what)?,
-                    other => observation_value(Some(other), &what)?,
-                };
-                Ok((indexes, Observation { period, value }))
-            })
-            .collect::<Result<Vec<_>, ParseError>>()?;
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(keyed.into_iter().map(|(_, obs)| obs).collect())
+        if text.is_empty() || text.eq_ignore_ascii_case("nan") {
+            return Ok(None);
+        }
+        match text.parse::<f64>() {
+            Ok(number) if number.is_finite() => Ok(Some(number)),
+            _ => Err(format!("{text:?}")),
+        }
     }
 
     /// The period an observation key stands for: the TIME_PERIOD
     /// dimension's value (or all observation dimensions, ':'-joined).
-    fn period_of(key: &[usize], structure: &Structure<'_>) -> Result<String, ParseError> {
-        if key.len() != structure.observation_dimensions.len() {
+    fn period_of(key: &[usize], structure: &Structure) -> Result<String, ParseError> {
+        let dimensions = &structure.dimensions.observation;
+        if key.len() != dimensions.len() {
             return Err(schema("observation key does not match its dimensions"));
         }
         let mut parts = Vec::new();
-        for (dimension, index) in structure.observation_dimensions.iter().zip(key) {
-            let code = code_at(dimension, *index)?;
-            if component_id(dimension)? == "TIME_PERIOD" {
+        for (dimension, index) in dimensions.iter().zip(key) {
+            let code = dimension.code_at(*index)?;
+            if dimension.id.trim() == "TIME_PERIOD" {
                 return Ok(code);
             }
             parts.push(code);
@@ -439,41 +484,26 @@ mod sdmx_json {
         Ok(parts.join(":"))
     }
 
-    /// "0:1:0" → [0, 1, 0].
-    fn parse_key(key: &str) -> Result<Vec<usize>, ParseError> {
-        key.split(':')
-            .map(|part| {
-                part.parse()
-                    .map_err(|_| schema(format!("key {key:?} is not ':'-separated indexes")))
-            })
-            .collect()
-    }
-
-    /// A dimension's or attribute's `id`.
-    fn component_id(component: &Value) -> Result<String, ParseError> {
-        json_str(component.get("id"))
-            .map(str::to_owned)
-            .ok_or_else(|| schema("a dimension or attribute without id"))
-    }
-
-    /// The code at `index` in a component's `values`: its `id`, or its
-    /// `value` (IMF sends TIME_PERIOD values as `{"value":"1976"}`).
-    fn code_at(component: &Value, index: usize) -> Result<String, ParseError> {
-        let value = component
-            .get("values")
-            .and_then(Value::as_array)
-            .and_then(|values| values.get(index))
-            .ok_or_else(|| {
-                schema(format!(
-                    "index {index} out of range for {}",
-                    json_str(component.get("id")).unwrap_or("a component")
-                ))
-            })?;
-        ["id", "value", "name"]
+    /// Reads the entries of a keyed object in index order: its keys
+    /// ("0:1:0" → [0, 1, 0]) come sorted as text ("0:10" before "0:2").
+    fn in_key_order<B, T>(
+        entries: &BTreeMap<String, B>,
+        read: impl Fn(&[usize], &B) -> Result<T, ParseError>,
+    ) -> Result<Vec<T>, ParseError> {
+        let mut keyed = entries
             .iter()
-            .find_map(|name| json_str(value.get(*name)))
-            .map(str::to_owned)
-            .ok_or_else(|| schema(format!("value {index} has no id")))
+            .map(|(key, body)| {
+                let indexes = key
+                    .split(':')
+                    .map(str::parse)
+                    .collect::<Result<Vec<usize>, _>>()
+                    .map_err(|_| schema(format!("key {key:?} is not ':'-separated indexes")))?;
+                let item = read(&indexes, body)?;
+                Ok((indexes, item))
+            })
+            .collect::<Result<Vec<_>, ParseError>>()?;
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(keyed.into_iter().map(|(_, item)| item).collect())
     }
 }
 
@@ -598,6 +628,11 @@ mod tests {
         ));
         assert!(matches!(
             parse_sdmx_json(br#"{"meta":{}}"#),
+            Err(ParseError::Schema(_))
+        ));
+        let series_not_an_object = r#"{"data":{"dataSets":[{"series":[]}],"structures":[{}]}}"#;
+        assert!(matches!(
+            parse_sdmx_json(series_not_an_object.as_bytes()),
             Err(ParseError::Schema(_))
         ));
         let no_data_sets = r#"{"data":{"dataSets":[],"structures":[]}}"#;
