@@ -1,5 +1,5 @@
-//! The read side: answers every question from an immutable [`Dataset`]
-//! snapshot, validating raw request values and computing derived figures
+//! The read side: answers every question from an immutable
+//! [`Dataset`](crate::domain::Dataset) snapshot, validating raw request values and computing derived figures
 //! (status on a date, growth, rank, share). Pure functions; no I/O.
 //!
 //! Why a snapshot in memory rather than SQL per call: the dataset is small,
