@@ -7,6 +7,7 @@ mod date;
 mod economy;
 mod indicator;
 mod products;
+mod registry;
 mod run;
 mod trade;
 
@@ -19,6 +20,10 @@ pub(crate) use economy::shorten;
 pub use economy::{Economy, EconomyCode, EconomyCodeError};
 pub use indicator::{Indicator, IndicatorSeries};
 pub use products::{HsCode, PageLine, ProductPage};
+pub use registry::{
+    CodeAlias, EconomyGroup, EconomyKind, EconomyName, Membership, REGISTRY_TOML,
+    RegisteredEconomy, Registry, RegistryError, RegistrySource, normalise, registry,
+};
 pub use run::{Batch, ChangeKind, DataChange, RunRecord, RunState, StatusChange, Trigger};
 pub use trade::{PartnerFlow, ProductFlow, QuotedProducts, QuotedRank, TradeFigure, TradeFlow};
 
