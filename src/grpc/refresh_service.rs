@@ -256,6 +256,14 @@ impl RefreshService for RefreshApi {
             .runs(source, before, page_size + 1)
             .await
             .map_err(store_error)?;
+        // A run whose data are committed but not yet served is still running
+        // as far as a client can tell: its answers would not show them yet.
+        for record in &mut runs {
+            if record.state == RunState::Succeeded && self.refresher.is_publishing(record.id) {
+                record.state = RunState::Running;
+                record.finished_at = None;
+            }
+        }
         let next_page_token = if runs.len() > page_size {
             runs.truncate(page_size);
             runs.last()

@@ -3,7 +3,7 @@
 //! swap's transaction rolls back), validation, the swap, the reload of the
 //! read model, and the change events that go out once the swap commits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,6 +69,10 @@ pub struct Refresher {
     shutdown: CancellationToken,
     run_timeout: Duration,
     policy: ValidationPolicy,
+    /// Runs whose swap has committed but whose data are not served yet: the
+    /// run's row already says SUCCEEDED, and until the reload a client
+    /// reading it must not conclude the data are there.
+    publishing: std::sync::Mutex<HashSet<i64>>,
 }
 
 impl Refresher {
@@ -105,6 +109,7 @@ impl Refresher {
             shutdown: CancellationToken::new(),
             run_timeout,
             policy: ValidationPolicy::default(),
+            publishing: std::sync::Mutex::default(),
         })
     }
 
@@ -114,6 +119,19 @@ impl Refresher {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Whether run `id` has committed its data but they are not served yet
+    /// (it is still running, as a client sees it).
+    pub fn is_publishing(&self, id: i64) -> bool {
+        self.publishing_runs().contains(&id)
+    }
+
+    fn publishing_runs(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        // A set of ids has no invariant a panic could break.
+        self.publishing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Changes from now on, as each swap commits.
@@ -353,17 +371,26 @@ impl Refresher {
             products,
         };
         let swap_started = Utc::now();
-        let (record, changes) =
+        self.publishing_runs().insert(run_id);
+        let swapped =
             self.store
                 .apply_batch(swap, cancel, now())
                 .await
                 .map_err(|error| match error {
                     StoreError::Cancelled => Failure::cancelled(),
                     other => Failure::failed(other),
-                })?;
+                });
+        let (record, changes) = match swapped {
+            Ok(swapped) => swapped,
+            Err(failure) => {
+                self.publishing_runs().remove(&run_id);
+                return Err(failure);
+            }
+        };
         let swap_ms = elapsed_ms(swap_started);
         let reload_started = Utc::now();
         self.reload().await;
+        self.publishing_runs().remove(&run_id);
         tracing::debug!(
             source = name,
             run = run_id,
@@ -382,7 +409,7 @@ impl Refresher {
     /// Swaps the freshly committed dataset into the read model. If loading
     /// fails the old snapshot keeps serving, and the next run tries again.
     async fn reload(&self) {
-        match self.store.load_in_background().await {
+        match self.store.load().await {
             Ok(dataset) => self.read_model.replace(dataset),
             Err(error) => tracing::error!("refreshed data committed but not loaded: {error}"),
         }
