@@ -1,6 +1,6 @@
 //! Checks on raw request values, each failure naming the request field.
 
-use crate::domain::{Dataset, EconomyCode, PartialDate, shorten};
+use crate::domain::{Dataset, EconomyCode, PartialDate, registry, shorten};
 
 use super::QueryError;
 
@@ -50,12 +50,37 @@ pub fn agreement_id(field: &'static str, raw: &str) -> Result<String, QueryError
     Ok(id)
 }
 
-/// A well-formed economy code. Whether the dataset knows it is checked
-/// separately ([`require_known`]), after every field's form is checked, so a
-/// malformed request is always INVALID_ARGUMENT whatever the data hold.
+/// The economy or group a request field names, as its alpha-3 code (or the
+/// group's code): any code, name or alias the economy registry knows
+/// (`KOR`, `kr`, `410`, `South Korea`, `Korea, Republic of`), in any case and
+/// ignoring accents, punctuation and spaces; otherwise any well-formed code,
+/// which [`require_known`] then looks up. Whether the dataset knows it is
+/// checked separately, after every field's form is checked, so a malformed
+/// request is always INVALID_ARGUMENT whatever the data hold.
 pub fn economy_code(field: &'static str, raw: &str) -> Result<EconomyCode, QueryError> {
-    EconomyCode::parse(raw).map_err(|e| QueryError::invalid(field, e.to_string()))
+    if raw.trim().is_empty() {
+        return Err(QueryError::invalid(
+            field,
+            format!("must not be empty; {ECONOMY_FORMS}"),
+        ));
+    }
+    if let Some(code) = registry().resolve(raw) {
+        return Ok(code.clone());
+    }
+    EconomyCode::parse(raw).map_err(|_| {
+        QueryError::invalid(
+            field,
+            format!(
+                "'{}' is no economy or group tradepact knows; {ECONOMY_FORMS}",
+                shorten(raw.trim())
+            ),
+        )
+    })
 }
+
+/// What an economy field accepts, for error messages.
+const ECONOMY_FORMS: &str = "give an ISO 3166-1 code (KOR, KR or 410), a name (South Korea) \
+                             or a group (ASEAN)";
 
 /// NOT_FOUND unless the dataset knows every code in `codes`.
 pub fn require_known<'a>(
@@ -174,6 +199,35 @@ mod tests {
             &"a".repeat(65),
         ] {
             assert!(agreement_id("id", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn economies_are_read_from_codes_names_and_aliases() {
+        let code = |raw: &str| economy_code("party", raw).map(|c| c.to_string());
+        for raw in [
+            "KOR",
+            "kor",
+            "KR",
+            "410",
+            "South Korea",
+            "Korea, Republic of",
+            "korea",
+        ] {
+            assert_eq!(code(raw), Ok("KOR".into()), "{raw:?}");
+        }
+        assert_eq!(code("Türkiye"), Ok("TUR".into()));
+        assert_eq!(code("european union"), Ok("EU".into()));
+        // Unknown but well formed: the dataset lookup answers NOT_FOUND.
+        assert_eq!(code("xyz"), Ok("XYZ".into()));
+        for bad in ["", "  ", "K0R", "Republic of Atlantis"] {
+            match code(bad) {
+                Err(QueryError::InvalidArgument { field, reason }) => {
+                    assert_eq!(field, "party");
+                    assert!(reason.contains("KOR"), "{reason}");
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 mod agreements;
 mod conformance;
 mod crash;
+mod economies;
 mod helpers;
 mod hs6;
 mod invalid;
