@@ -64,11 +64,17 @@ pub fn parse_sdmx_json(body: &[u8]) -> Result<Vec<Series>, ParseError> {
     if trimmed.is_empty() {
         return Ok(Vec::new());
     }
-    if !trimmed.starts_with(b"{") && !trimmed.starts_with(b"[") {
-        return Err(parse_error(body));
-    }
-    let message: sdmx_json::Message = serde_json::from_slice(body).map_err(json_failure)?;
-    let Some(data) = message.data else {
+    let data = match trimmed.first() {
+        Some(b'{') => {
+            serde_json::from_slice::<sdmx_json::Message>(body)
+                .map_err(json_failure)?
+                .data
+        }
+        // JSON, but not an SDMX message.
+        Some(b'[') => None,
+        _ => return Err(parse_error(body)),
+    };
+    let Some(data) = data else {
         // No data: the message is an error document, or not SDMX-JSON.
         let value = json_body(body)?;
         return Err(json_error(&value).unwrap_or_else(|| schema("SDMX-JSON without data")));
@@ -634,6 +640,14 @@ mod tests {
         assert!(matches!(
             parse_sdmx_json(series_not_an_object.as_bytes()),
             Err(ParseError::Schema(_))
+        ));
+        assert!(matches!(
+            parse_sdmx_json(br#"[{"page":1},[]]"#),
+            Err(ParseError::Schema(_))
+        ));
+        assert!(matches!(
+            parse_sdmx_json(br#"[{"page":1},["#),
+            Err(ParseError::Malformed { .. })
         ));
         let no_data_sets = r#"{"data":{"dataSets":[],"structures":[]}}"#;
         assert_eq!(parse_sdmx_json(no_data_sets.as_bytes()), Ok(Vec::new()));
