@@ -194,6 +194,7 @@ def add_overlay(registry: Registry, overlay: dict) -> None:
             note=row.get("note"),
             sources=[registry.check_source(s, where) for s in row["sources"]],
         )
+        # The first source is the short name's.
         entity.add_name(row["name"], entity.sources[0])
         registry.add(entity)
     for row in overlay.get("groups", []):
