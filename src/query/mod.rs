@@ -20,16 +20,15 @@ pub use agreements::{
 };
 pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
 pub use input::{is_valid_agreement_id, is_valid_indicator_code};
-pub use snapshot::{AnswerCache, ReadModel, Snapshot};
 pub use products::{
     CheckedProductQuery, LevelSummary, ProductBreakdown, ProductKey, ProductLine, ProductLines,
     ProductQuery, StoredLine, check_product_query, product_breakdown,
 };
+pub use snapshot::{AnswerCache, ReadModel, Snapshot};
 pub use trade::{
     BilateralQuery, BilateralTrade, RankEntry, RankQuery, Ranking, TradeYear, bilateral_trade,
     growth_pct, rank_partners,
 };
-
 
 /// Why a question could not be answered. Messages are written for the client.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -54,4 +53,3 @@ impl QueryError {
         }
     }
 }
-
