@@ -1,31 +1,35 @@
 //! Background work on threads of its own, in the kernel's idle scheduling
-//! class, so the threads that answer calls always go first.
+//! class (`SCHED_IDLE`), so the threads that answer calls always go first.
 //!
-//! A large refresh (a million Comtrade HS6 lines) parses, stages and swaps
-//! for seconds at full speed. On the blocking pool it would compete as an
-//! equal with the runtime's workers. At nice 10 it still cost calls
-//! milliseconds: a scheduler trace of `bench/ingest` (sched_switch events
-//! next to h2load's per-request log) showed, in the slowest ticks, a nice-10
-//! staging thread keeping one CPU for up to 8 ms while a worker with calls
-//! waited for the other. The kernel's EEVDF scheduler lets a running task
-//! finish its time slice before a woken one of higher priority preempts it,
-//! and a woken worker is not placed on a CPU that only a nice-10 thread
-//! holds. A `SCHED_IDLE` thread is preempted at once by any woken normal
-//! thread, and a CPU running only such threads counts as idle when a waking
-//! worker is placed. Measured with `bench/ingest` (two interleaved pairs of
-//! runs, three ingests of 1M records each under GetAgreement at 2,000 req/s):
-//! the p99 during the ingests went from 4.04 and 4.12 ms at nice 10 to 2.95
-//! and 3.35 ms (idle, 2.1–2.7 ms); the ingest itself was no slower.
+//! What runs here is the bulk of a large refresh that only makes data
+//! later: parsing Comtrade answers (`comtrade-parse`, `comtrade-page`) and
+//! staging HS6 product lines (`product-staging`), seconds of CPU for a
+//! million lines. On the blocking pool that work would compete as an equal
+//! with the runtime's workers, and even at nice 10 it cost calls
+//! milliseconds: the kernel lets a running thread finish its time slice
+//! before a woken worker of higher priority preempts it, and does not place
+//! a woken worker on a CPU that only a nice-10 thread holds. A `SCHED_IDLE`
+//! thread is preempted at once by any woken normal thread, and a CPU running
+//! only such threads counts as idle when a waking worker is placed (the
+//! measurements are in BENCHMARKS.md, under "History").
 //!
-//! The price: while the CPUs are saturated by normal work, an idle-class
-//! thread gets almost nothing, so a refresh waits until calls leave CPU
-//! time. For this service that is the right order: data a few minutes late
-//! rather than calls slowed down. Elsewhere than on Linux threads keep the
-//! process's priority.
+//! The price: while normal work saturates the CPUs, an idle-class thread
+//! gets almost no CPU. For work nothing else waits on that is the right
+//! order: data a few minutes late rather than calls slowed down. It is the
+//! wrong one for a thread holding something others wait for. So the refresh
+//! swap, which holds the store's writer and SQLite's write lock from `BEGIN
+//! IMMEDIATE` to `COMMIT`, runs on tokio's blocking pool at normal priority
+//! (`store/swap.rs`), as does the reload after it: in the idle class, under
+//! saturating load, the swap sat on both locks without CPU while run
+//! bookkeeping, TriggerRefresh and shutdown (its cancellation and the final
+//! checkpoint) waited for it. `tests/reliability/saturated.rs` checks that.
+//! Staging's own transactions (a few thousand rows each) do take the writer
+//! here, so a write can still wait for one of them.
 //!
-//! Each task gets a new, named thread (spawning one costs microseconds
-//! against work that takes milliseconds to seconds), so the idle class
-//! never leaks into a pooled thread that later runs something urgent.
+//! Elsewhere than on Linux threads keep the process's priority. Each task
+//! gets a new, named thread (spawning one costs microseconds against work
+//! that takes milliseconds to seconds), so the idle class never leaks into a
+//! pooled thread that later runs something urgent.
 
 use std::future::Future;
 use std::pin::Pin;

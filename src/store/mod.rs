@@ -2,12 +2,18 @@
 //! numbered migrations), writes the built-in dataset in one `BEGIN IMMEDIATE`
 //! transaction, and reads the whole dataset back in one read transaction.
 //!
-//! Every rusqlite call runs on the blocking pool (`spawn_blocking`) or, for
-//! a large refresh's staging, swap and reload, on a background thread
-//! (`crate::background`), never on an async worker. One writer connection,
-//! behind a mutex, serialises writes; reads take a pooled read-only
-//! connection, which WAL lets run alongside it, so nothing a call reads
-//! waits for a refresh's swap.
+//! Every rusqlite call runs off the async workers. Staging a large
+//! refresh's product lines (`staging.rs`), most of that refresh's work, runs
+//! on a background thread in the kernel's idle class (`crate::background`),
+//! so it takes only CPU time that calls leave. Everything else runs on the
+//! blocking pool at normal priority, the refresh swap (`swap.rs`) and the
+//! reload after it included: the swap holds the writer and SQLite's write
+//! lock from `BEGIN IMMEDIATE` to `COMMIT`, every other write and shutdown
+//! wait for them, and an idle-class thread holding them would get no CPU
+//! while calls keep the CPUs busy. One writer connection, behind a mutex,
+//! serialises writes; reads take a pooled read-only connection, which WAL
+//! lets run alongside it, so nothing a call reads waits for a refresh's
+//! swap.
 
 mod changes;
 mod load;
@@ -159,21 +165,14 @@ impl Store {
         .await?
     }
 
-    /// Reads the whole dataset in one read transaction.
+    /// Reads the whole dataset in one read transaction, on the blocking pool:
+    /// at start, and again after every refresh that committed. That reload
+    /// stays at normal priority: its run, the run's TriggerRefresh and
+    /// shutdown all wait for it, and it is bounded work (product lines stay
+    /// in SQLite).
     pub async fn load(&self) -> Result<Dataset, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut reader = open_reader(&store.path)?;
-            load::dataset(&mut reader, &store.path)
-        })
-        .await?
-    }
-
-    /// [`load`](Self::load) on a background thread, which yields the CPU to
-    /// the threads answering calls: for reloads while the service serves.
-    pub async fn load_in_background(&self) -> Result<Dataset, StoreError> {
-        let store = self.clone();
-        crate::background::run("dataset-reload", move || {
             let mut reader = open_reader(&store.path)?;
             load::dataset(&mut reader, &store.path)
         })

@@ -33,9 +33,17 @@ const CANCEL_CHECK_EVERY: usize = 1000;
 
 impl Store {
     /// Replaces everything `source` stored with `batch`, records the changes
-    /// and closes the run as SUCCEEDED, all in one transaction. At Comtrade
-    /// scale that is seconds of CPU, so it runs on a background thread, which
-    /// yields to calls; nothing a call reads waits for the writer it holds.
+    /// and closes the run as SUCCEEDED, all in one transaction.
+    ///
+    /// Runs on the blocking pool, at normal priority, not on an idle-class
+    /// background thread like parsing and staging: from `BEGIN IMMEDIATE` to
+    /// `COMMIT` it holds the writer mutex and SQLite's write lock, and
+    /// everything that writes waits for them (run bookkeeping, a second
+    /// TriggerRefresh, the checkpoint at shutdown), as does cancellation,
+    /// which the swap checks itself. An idle-class thread gets no CPU while
+    /// calls keep the CPUs busy, so under that load it would hold both locks
+    /// and stall all of those for as long as the load lasts. Calls never wait
+    /// for it: they read the snapshot, or a read connection (WAL).
     pub async fn apply_batch(
         &self,
         swap: BatchSwap,
@@ -50,12 +58,9 @@ impl Store {
             validators,
             products,
         } = swap;
-        let path = self.path.to_path_buf();
-        let writer = self.writer.clone();
-        crate::background::run("refresh-swap", move || {
-            let mut connection = writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = store.lock_writer();
             let swap = Swap {
                 run_id,
                 source: &source,
@@ -76,11 +81,7 @@ impl Store {
             }
             applied.map_err(|error| match error {
                 SwapError::Cancelled => StoreError::Cancelled,
-                SwapError::Sqlite(source) => StoreError::Sqlite {
-                    action: "swap refreshed data into",
-                    path,
-                    source,
-                },
+                SwapError::Sqlite(source) => store.sqlite("swap refreshed data into", source),
             })
         })
         .await?
