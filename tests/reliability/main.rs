@@ -10,6 +10,7 @@ mod common;
 mod crash;
 mod graceful;
 mod hostile;
+mod saturated;
 mod soak;
 mod storage;
 mod upstream_faults;
