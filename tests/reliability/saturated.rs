@@ -9,7 +9,7 @@
 //! IMMEDIATE` to `COMMIT`; if it ran in the idle class, then while calls
 //! saturate the CPUs it would get (almost) no CPU while holding both, and
 //! the run (its commit, TriggerRefresh's answer) would wait until the load
-//! stops: here, past the time limit. Cancellation is checked by the swap
+//! stops, which here is after the time limit. Cancellation is checked by the swap
 //! itself, so SIGTERM would be noticed only when the swap next runs; the
 //! grace period would pass, and the checkpoint at exit, which needs the
 //! writer, would wait for the swap too. After the signal the server stops
@@ -26,18 +26,19 @@
 //!
 //! Checked by putting the swap back in the idle class (debug build, 2 CPUs
 //! shared with other builds): SIGTERM mid-swap then took 2.3 to 9.0 s to end
-//! the process, beyond the 5 s grace in 5 of 11 runs, and in one run the
-//! swap committed 12.9 s after the trigger. With the swap at normal
-//! priority: 0.2 to 1.8 s to exit, commits 2.9 to 3.7 s after the trigger.
-//! The second check is the sharper one: once the server
-//! stops answering, the clients' calls fail at once and the clients alone
-//! keep the CPUs busy (the probe gets 0 to 3% of a CPU). While calls are
-//! answered, each waits on a round trip, and an idle-class thread runs in
-//! every gap its scheduling group leaves (the kernel shares CPU time between
-//! sessions or cgroups first, and server and clients here share one): the
-//! old swap got about a quarter of a CPU during the refresh though the probe
-//! got under 2% under the load alone, so the first check catches an
-//! idle-class swap only when the machine is busy otherwise as well.
+//! the process, beyond the 5 s grace in 5 of 11 runs; with the swap at
+//! normal priority, 0.2 to 1.8 s. That second check is the sharp one: once
+//! the server stops answering, the clients' calls fail at once and the
+//! clients alone keep the CPUs busy (the probe gets 0 to 3% of a CPU). The
+//! first is looser. While calls are answered, each waits on a round trip,
+//! and an idle-class thread runs in every gap its scheduling group leaves
+//! (the kernel shares CPU time between sessions or cgroups first, and server
+//! and clients here share one): the old swap got about a quarter of a CPU
+//! during the refresh though the probe got under 2% under the load alone,
+//! and committed 2.5 to 5.7 s after the trigger, once 12.9 s. At normal
+//! priority it committed 2.9 to 3.7 s after it, and up to 12 s in a long run
+//! while other builds loaded the machine; the 20 s limit leaves room for
+//! that, and catches a swap that starves outright.
 //!
 //! Short mode (CI): one trial of each, a few seconds of load apiece. Long
 //! mode: more trials, and the load runs longer before the refresh starts.
@@ -60,8 +61,8 @@ use crate::crash::{
 };
 
 /// `--refresh-timeout-secs` of the server under test: the run, swap
-/// included, must be over well within it.
-const REFRESH_LIMIT_SECS: u64 = 10;
+/// included, must be over within it (see the module doc for why 20 s).
+const REFRESH_LIMIT_SECS: u64 = 20;
 /// `--shutdown-grace-secs` of the server under test.
 const GRACE_SECS: u64 = 5;
 /// Connections per CPU; each carries [`IN_FLIGHT`] looping calls.
