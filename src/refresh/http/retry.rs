@@ -5,8 +5,9 @@
 //! status is an answer for the adapter to read. The wait is `backon`'s
 //! exponential backoff with jitter, unless the upstream sent `Retry-After`
 //! (on 429 or 503): that wait is honoured as given, and one longer than
-//! [`HttpSettings::max_retry_after`] ends the fetch at once, since a run
-//! must not sit out an upstream's hour-long quota reset.
+//! [`HttpSettings::max_retry_after`] ends the fetch at once: a run has a
+//! time limit, and the error names the wait (the run's failure reason shows
+//! it).
 
 use std::fmt;
 use std::time::Duration;
@@ -63,9 +64,7 @@ impl fmt::Display for Failure {
             Self::Fatal(error) => error.fmt(f),
             Self::Status { status, .. } => write!(f, "HTTP {status}"),
             Self::Timeout => f.write_str("timed out"),
-            Self::Connect(detail) => {
-                write!(f, "connection failed: {detail}")
-            }
+            Self::Connect(detail) => write!(f, "connection failed: {detail}"),
             Self::Body(detail) => write!(f, "body failed: {detail}"),
         }
     }
