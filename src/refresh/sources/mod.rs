@@ -29,21 +29,6 @@ pub use imf::Imf;
 pub use worldbank::WorldBank;
 pub use wto::Wto;
 
-#[cfg(test)]
-mod tests {
-    use super::validator_key;
-
-    #[test]
-    fn validator_keys_drop_credentials_but_keep_the_rest() {
-        assert_eq!(
-            validator_key("https://x/nationtrade?serviceKey=SECRET&strtYymm=202301&cntyCd=KH"),
-            "https://x/nationtrade?strtYymm=202301&cntyCd=KH"
-        );
-        assert_eq!(validator_key("https://x/a?page=2"), "https://x/a?page=2");
-        assert_eq!(validator_key("https://x/a"), "https://x/a");
-    }
-}
-
 /// How one source is configured.
 #[derive(Debug, Clone)]
 pub struct SourceSettings {
@@ -299,3 +284,6 @@ pub trait SourceAdapter: Send + Sync {
     /// Fetches and maps everything this source provides.
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<Fetch, SourceError>;
 }
+
+#[cfg(test)]
+mod tests;
