@@ -10,22 +10,6 @@ use crate::helpers::{TestApp, assert_status, spawn_app};
 
 const GDP_GROWTH: &str = "NY.GDP.MKTP.KD.ZG";
 
-async fn bilateral(
-    app: &mut TestApp,
-    reporter: &str,
-    partner: &str,
-) -> Result<pb::GetBilateralTradeResponse, tonic::Status> {
-    app.trade
-        .get_bilateral_trade(pb::GetBilateralTradeRequest {
-            reporter: reporter.into(),
-            partner: partner.into(),
-            start_year: 0,
-            end_year: 0,
-        })
-        .await
-        .map(tonic::Response::into_inner)
-}
-
 async fn agreements_of(app: &mut TestApp, party: &str) -> pb::ListAgreementsResponse {
     app.agreements
         .list_agreements(pb::ListAgreementsRequest {
@@ -45,7 +29,7 @@ fn ids(page: &pb::ListAgreementsResponse) -> Vec<String> {
 #[tokio::test]
 async fn bilateral_trade_by_names_answers_like_by_codes() {
     let mut app = spawn_app().await;
-    let by_code = bilateral(&mut app, "KOR", "KHM").await.expect("by code");
+    let by_code = app.bilateral("KOR", "KHM").await.expect("by code");
     assert!(!by_code.years.is_empty());
     for (reporter, partner) in [
         ("South Korea", "Cambodia"),
@@ -53,7 +37,7 @@ async fn bilateral_trade_by_names_answers_like_by_codes() {
         ("kr", "CAMBODIA"),
         ("410", "116"),
     ] {
-        let by_name = bilateral(&mut app, reporter, partner).await;
+        let by_name = app.bilateral(reporter, partner).await;
         assert_eq!(
             by_name.as_ref().ok(),
             Some(&by_code),
@@ -63,7 +47,7 @@ async fn bilateral_trade_by_names_answers_like_by_codes() {
     assert!(by_code.years.iter().all(|y| y.reported_by == "KOR"));
     // One economy under two names is still the same economy.
     assert_status(
-        bilateral(&mut app, "South Korea", "KR").await,
+        app.bilateral("South Korea", "KR").await,
         tonic::Code::InvalidArgument,
         "partner",
     );
@@ -181,18 +165,18 @@ async fn unknown_economies_stay_not_found_or_invalid() {
     let mut app = spawn_app().await;
     // Well formed, but no economy: NOT_FOUND as before.
     assert_status(
-        bilateral(&mut app, "KOR", "Atlantis").await,
+        app.bilateral("KOR", "Atlantis").await,
         tonic::Code::NotFound,
         "partner",
     );
     // Known to the registry but not held by the dataset: NOT_FOUND, by code.
     assert_status(
-        bilateral(&mut app, "KOR", "Kosovo").await,
+        app.bilateral("KOR", "Kosovo").await,
         tonic::Code::NotFound,
         "XKX",
     );
     // Neither a code nor a name tradepact knows.
-    let result = bilateral(&mut app, "Republic of Atlantis", "KHM").await;
+    let result = app.bilateral("Republic of Atlantis", "KHM").await;
     assert_status(result, tonic::Code::InvalidArgument, "reporter");
     let result = app
         .agreements

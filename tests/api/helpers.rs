@@ -163,6 +163,23 @@ impl TestApp {
             .map(|response| response.into_inner())
     }
 
+    /// Every year of trade between `reporter` and `partner`, as both report it.
+    pub async fn bilateral(
+        &mut self,
+        reporter: &str,
+        partner: &str,
+    ) -> Result<pb::GetBilateralTradeResponse, tonic::Status> {
+        self.trade
+            .get_bilateral_trade(pb::GetBilateralTradeRequest {
+                reporter: reporter.into(),
+                partner: partner.into(),
+                start_year: 0,
+                end_year: 0,
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     /// Every agreement matching the filters, following page tokens.
     pub async fn all_agreements(
         &mut self,

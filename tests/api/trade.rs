@@ -20,16 +20,9 @@ async fn korea_cambodia(
     reporter: &str,
     partner: &str,
 ) -> pb::GetBilateralTradeResponse {
-    app.trade
-        .get_bilateral_trade(pb::GetBilateralTradeRequest {
-            reporter: reporter.into(),
-            partner: partner.into(),
-            start_year: 0,
-            end_year: 0,
-        })
+    app.bilateral(reporter, partner)
         .await
         .expect("bilateral trade")
-        .into_inner()
 }
 
 #[tokio::test]
