@@ -15,6 +15,7 @@ use crate::config::Secret;
 use crate::domain::{ChangeKind, DataChange, RunRecord, RunState, Trigger};
 use crate::query::paging::{PageToken, fingerprint};
 use crate::refresh::schedule::Schedule;
+use crate::refresh::sources::SourceAdapter;
 use crate::refresh::worker::{RefreshError, Refresher, is_stale};
 use crate::store::StoreError;
 
@@ -154,17 +155,29 @@ fn change(value: &DataChange) -> pb::DataChange {
     }
 }
 
-fn source_name(raw: &str) -> Result<String, Status> {
+/// The source `raw` names, checked against the sources this server has:
+/// an unknown name is INVALID_ARGUMENT wherever a source is named, with the
+/// names that exist.
+fn source_name(raw: &str, known: &[Arc<dyn SourceAdapter>]) -> Result<String, Status> {
+    let names = || {
+        known
+            .iter()
+            .map(|adapter| adapter.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let name = raw.trim().to_ascii_lowercase();
     if name.is_empty() {
-        return Err(Status::invalid_argument(
-            "source: must not be empty; one of worldbank, comtrade, imf, customs, wto",
-        ));
-    }
-    if name.len() > 32 || !name.bytes().all(|b| b.is_ascii_lowercase()) {
         return Err(Status::invalid_argument(format!(
-            "source: '{}' is not a source name",
-            crate::domain::shorten(raw)
+            "source: must not be empty; one of {}",
+            names()
+        )));
+    }
+    if !known.iter().any(|adapter| adapter.name() == name) {
+        return Err(Status::invalid_argument(format!(
+            "source: '{}' is not a source; one of {}",
+            crate::domain::shorten(raw),
+            names()
         )));
     }
     Ok(name)
@@ -218,7 +231,7 @@ impl RefreshService for RefreshApi {
         request: Request<pb::TriggerRefreshRequest>,
     ) -> Result<Response<pb::RefreshRun>, Status> {
         self.authorize(&request)?;
-        let name = source_name(&request.into_inner().source)?;
+        let name = source_name(&request.into_inner().source, self.refresher.adapters())?;
         tracing::info!(source = %name, "refresh triggered by an admin call");
         let record = self.refresher.run(&name, Trigger::Manual).await?;
         Ok(Response::new(run(&record)))
@@ -231,7 +244,7 @@ impl RefreshService for RefreshApi {
         let request = request.into_inner();
         let source = match request.source.trim() {
             "" => None,
-            raw => Some(source_name(raw)?),
+            raw => Some(source_name(raw, self.refresher.adapters())?),
         };
         let page_size = match request.page_size {
             0 => DEFAULT_PAGE_SIZE,
@@ -293,7 +306,7 @@ impl RefreshService for RefreshApi {
         let request = request.into_inner();
         let source = match request.source.trim() {
             "" => None,
-            raw => Some(source_name(raw)?),
+            raw => Some(source_name(raw, self.refresher.adapters())?),
         };
         if request.after_seq.is_some_and(|seq| seq < 0) {
             return Err(Status::invalid_argument("after_seq: must not be negative"));

@@ -120,7 +120,18 @@ pub fn check_product_query(
     let year = year("year", request.year)?;
     let flow = match request.flow {
         Some(flow @ (TradeFlow::Export | TradeFlow::Import)) => flow,
-        _ => return Err(QueryError::invalid("flow", "is required: EXPORT or IMPORT")),
+        Some(TradeFlow::Total) => {
+            return Err(QueryError::invalid(
+                "flow",
+                "TRADE_FLOW_TOTAL is not offered for products: ask for TRADE_FLOW_EXPORT or TRADE_FLOW_IMPORT",
+            ));
+        }
+        None => {
+            return Err(QueryError::invalid(
+                "flow",
+                "is required: TRADE_FLOW_EXPORT or TRADE_FLOW_IMPORT",
+            ));
+        }
     };
     let digits = match request.hs_digits {
         0 => 2,

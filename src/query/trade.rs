@@ -196,9 +196,12 @@ const MAX_LIMIT: usize = 1000;
 pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, QueryError> {
     let reporter = economy_code("reporter", &request.reporter)?;
     let year = year("year", request.year)?;
-    let flow = request
-        .flow
-        .ok_or_else(|| QueryError::invalid("flow", "is required: EXPORT, IMPORT or TOTAL"))?;
+    let flow = request.flow.ok_or_else(|| {
+        QueryError::invalid(
+            "flow",
+            "is required: TRADE_FLOW_EXPORT, TRADE_FLOW_IMPORT or TRADE_FLOW_TOTAL",
+        )
+    })?;
     let limit = count("limit", request.limit, DEFAULT_RANK_LIMIT, MAX_LIMIT)?;
     let partners = match request.partner.trim() {
         "" => Vec::new(),

@@ -202,9 +202,12 @@ rejects!(negative_start_year, InvalidArgument, "start_year", |app| {
         .get_bilateral_trade(bilateral("KOR", "KHM", -2019, 0))
 });
 
-rejects!(rank_without_flow, InvalidArgument, "flow", |app| app
-    .trade
-    .rank_partners(rank(0, 2019, 0, "")));
+rejects!(
+    rank_without_flow,
+    InvalidArgument,
+    "flow: is required: TRADE_FLOW_EXPORT, TRADE_FLOW_IMPORT or TRADE_FLOW_TOTAL",
+    |app| app.trade.rank_partners(rank(0, 2019, 0, ""))
+);
 rejects!(rank_with_unknown_flow, InvalidArgument, "flow", |app| app
     .trade
     .rank_partners(rank(42, 2019, 0, "")));
@@ -227,9 +230,39 @@ rejects!(
         .trade
         .get_product_breakdown(products(TradeFlow::Export as i32, 3))
 );
-rejects!(products_for_total_flow, InvalidArgument, "flow", |app| app
-    .trade
-    .get_product_breakdown(products(TradeFlow::Total as i32, 2)));
+rejects!(
+    products_for_total_flow,
+    InvalidArgument,
+    "flow: TRADE_FLOW_TOTAL is not offered for products",
+    |app| app
+        .trade
+        .get_product_breakdown(products(TradeFlow::Total as i32, 2))
+);
+rejects!(
+    products_without_flow,
+    InvalidArgument,
+    "flow: is required: TRADE_FLOW_EXPORT or TRADE_FLOW_IMPORT",
+    |app| app.trade.get_product_breakdown(products(0, 2))
+);
+
+rejects!(
+    runs_of_a_source_that_does_not_exist,
+    InvalidArgument,
+    "source: 'nosuch' is not a source; one of ",
+    |app| app.refresh.list_refresh_runs(pb::ListRefreshRunsRequest {
+        source: "nosuch".into(),
+        ..Default::default()
+    })
+);
+rejects!(
+    changes_of_a_source_that_does_not_exist,
+    InvalidArgument,
+    "source: 'nosuch' is not a source",
+    |app| app.refresh.watch_changes(pb::WatchChangesRequest {
+        source: "nosuch".into(),
+        ..Default::default()
+    })
+);
 
 rejects!(empty_economy, InvalidArgument, "economy", |app| app
     .indicators
