@@ -32,10 +32,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        Command::Config => {
-            print!("{}", cli.settings.to_toml());
-            ExitCode::SUCCESS
-        }
+        Command::Config => match tradepact::startup::check(&cli.settings) {
+            Ok(()) => {
+                print!("{}", cli.settings.to_toml());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("tradepact: invalid configuration: {error}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
@@ -53,7 +59,7 @@ async fn serve(settings: Settings) -> ExitCode {
         eprintln!("tradepact: {error:#}");
         return ExitCode::from(2);
     }
-    if let Err(error) = settings.validate() {
+    if let Err(error) = tradepact::startup::check(&settings) {
         tracing::error!("invalid configuration: {error}");
         return ExitCode::from(2);
     }

@@ -46,6 +46,14 @@ pub struct Application {
     settings: Settings,
 }
 
+/// Every check of the configuration that serving makes before it binds:
+/// what clap cannot check (`Settings::validate`) and the refresh sources
+/// (economies known, schedules valid). `tradepact config` runs the same.
+pub fn check(settings: &Settings) -> Result<(), String> {
+    settings.validate().map_err(|error| error.to_string())?;
+    refresh::adapters(&settings.refresh).map(drop)
+}
+
 impl Application {
     /// Checks the configuration, binds the listener (port 0 picks one) and
     /// opens the database.

@@ -21,14 +21,22 @@ use chrono::Datelike;
 
 use crate::config::RefreshSettings;
 use crate::domain::EconomyCode;
+use crate::domain::registry;
 use sources::{Comtrade, Customs, Imf, SourceAdapter, SourceSettings, WorldBank, Wto};
 
-/// The configured sources, checked: economy codes well formed, schedules
-/// valid cron expressions.
+/// The configured sources, checked: economies known to the registry,
+/// schedules valid cron expressions.
 pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>>, String> {
+    // Any name the registry knows (code, name, alias), as alpha-3; a code
+    // it does not know is refused here, before a run asks an upstream for it.
     let codes = |list: &[String], what: &str| -> Result<Vec<EconomyCode>, String> {
         list.iter()
-            .map(|c| EconomyCode::parse(c).map_err(|e| format!("{what}: {e}")))
+            .map(|raw| {
+                registry()
+                    .resolve(raw)
+                    .cloned()
+                    .ok_or_else(|| format!("{what}: '{}' is not a known economy", raw.trim()))
+            })
             .collect()
     };
     let reporters = codes(&settings.reporters, "--reporters")?;

@@ -600,7 +600,7 @@ async fn grpc_web_calls_work_over_http1_when_enabled() {
 #[test]
 fn bad_configuration_exits_2_with_one_line_naming_it() {
     // Loopback port 0 and no metrics, should a case ever get as far as binding.
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (
             &[
                 "--listen",
@@ -626,19 +626,39 @@ fn bad_configuration_exits_2_with_one_line_naming_it() {
             "every day",
         ),
         (
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "t.db",
+                "--metrics-listen",
+                "off",
+                "--reporters",
+                "KOR,XYZ",
+            ],
+            "--reporters: 'XYZ' is not a known economy",
+        ),
+        (
             &["--listen", "not-an-address", "--metrics-listen", "off"],
             "--listen",
         ),
     ];
-    for (args, needle) in cases {
-        let output = binary().arg("serve").args(args).output().expect("runs");
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(text.contains(needle), "{args:?}: {text}");
+    // `tradepact config` runs exactly the checks serving runs.
+    for command in ["serve", "config"] {
+        for (args, needle) in cases {
+            let output = binary().arg(command).args(args).output().expect("runs");
+            assert_eq!(output.status.code(), Some(2), "{command} {args:?}");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(text.contains(needle), "{command} {args:?}: {text}");
+            assert!(
+                !text.contains("listen = "),
+                "{command} printed a configuration"
+            );
+        }
     }
 }
 

@@ -948,13 +948,13 @@ async fn trigger_refresh_of_an_empty_source_is_invalid() {
 }
 
 #[tokio::test]
-async fn trigger_refresh_of_an_unknown_source_is_not_found() {
+async fn trigger_refresh_of_an_unknown_source_is_invalid_and_names_the_sources() {
     let upstream = Upstream::start().await;
     let app = app(&upstream).await;
     assert_status(
         try_trigger(&app, "eurostat").await,
-        Code::NotFound,
-        "source",
+        Code::InvalidArgument,
+        "source: 'eurostat' is not a source; one of ",
     );
     app.stop().await;
 }
