@@ -20,9 +20,10 @@
 //! A load can keep the CPUs busy and still leave an idle-class thread
 //! plenty, so each trial measures what it leaves: an idle-class probe thread,
 //! made the way the server makes them (`tradepact::background`), spins while
-//! the load runs alone (and, in the second check, after the signal), and the
-//! trial fails if the probe got more than a quarter of a CPU, since it would
-//! then prove nothing.
+//! the load runs alone, and the trial fails if the probe got more than a
+//! quarter of a CPU, since it would then prove nothing. In the second check
+//! a probe also runs after the signal; its share is reported, not judged,
+//! since its window outlasts the process.
 //!
 //! Checked by putting the swap back in the idle class (debug build, 2 CPUs
 //! shared with other builds): SIGTERM mid-swap then took 2.3 to 9.0 s to end
@@ -458,9 +459,10 @@ async fn sigterm_under_load(dir: &Path, reference: &Reference, mock: &BigWorldBa
     trial
         .problems
         .extend(saturated(idle_class, "under the load alone"));
-    trial
-        .problems
-        .extend(saturated(idle_class_after, "after the signal"));
+    // After the signal the figure is reported, not judged: the probe's
+    // window runs past the process's exit, when the clients only meet
+    // refused connections and may leave the probe a share of a CPU (up to
+    // 25% seen) that says nothing about the shutdown itself.
     trial.mid_swap = seen;
     if !seen {
         trial.problems.push(
