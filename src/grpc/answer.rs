@@ -41,14 +41,6 @@ impl<T> Encoded<T> {
         }
     }
 
-    /// Encodes `message` now.
-    pub fn encode(message: &T) -> Self
-    where
-        T: Message,
-    {
-        Self::from_bytes(Bytes::from(message.encode_to_vec()))
-    }
-
     /// The encoded message.
     pub fn message_bytes(&self) -> Bytes {
         self.message.clone()

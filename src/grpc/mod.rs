@@ -110,13 +110,7 @@ impl Api {
             .and_then(|snapshot| {
                 let message = match self.cached(&snapshot, &question) {
                     Some(hit) => hit,
-                    None => {
-                        let encoded = encode(reply(query(&snapshot.dataset)?));
-                        snapshot
-                            .answers
-                            .insert(question.owned_key(), encoded.clone());
-                        encoded
-                    }
+                    None => keep(&snapshot, &question, reply(query(&snapshot.dataset)?)),
                 };
                 self.respond(&snapshot, &question, message)
             });
@@ -167,11 +161,8 @@ impl Api {
         let answer = tokio::task::spawn_blocking(move || read(&dataset, checked, &store))
             .await
             .map_err(|error| QueryError::Store(format!("the read task failed: {error}")))??;
-        let encoded = encode(reply(answer));
-        snapshot
-            .answers
-            .insert(question.owned_key(), encoded.clone());
-        self.respond(&snapshot, question, encoded)
+        let message = keep(&snapshot, question, reply(answer));
+        self.respond(&snapshot, question, message)
     }
 
     /// The plain answer kept for `question` in `snapshot`, counted as a
@@ -215,8 +206,14 @@ impl Api {
     }
 }
 
-fn encode(message: impl prost::Message) -> Bytes {
-    Bytes::from(message.encode_to_vec())
+/// `answer` encoded and kept in `snapshot`'s cache as the answer to
+/// `question`.
+fn keep(snapshot: &Snapshot, question: &Question, answer: impl prost::Message) -> Bytes {
+    let encoded = Bytes::from(answer.encode_to_vec());
+    snapshot
+        .answers
+        .insert(question.owned_key(), encoded.clone());
+    encoded
 }
 
 fn still_loading() -> Status {

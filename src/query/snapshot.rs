@@ -114,6 +114,7 @@ impl AnswerCache {
     }
 
     /// Bytes held (keys and answers).
+    #[cfg(test)]
     pub fn held_bytes(&self) -> u64 {
         self.entries.as_ref().map_or(0, Cache::weight)
     }

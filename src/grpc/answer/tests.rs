@@ -71,7 +71,8 @@ fn encoded_bytes_decode_as_the_message_they_name() {
         name: "Korea–Cambodia FTA".into(),
         ..Default::default()
     };
-    let encoded = Encoded::<pb::Agreement>::encode(&agreement);
+    let encoded =
+        Encoded::<pb::Agreement>::from_bytes(bytes::Bytes::from(agreement.encode_to_vec()));
     assert_eq!(encoded.encoded_len(), agreement.encoded_len());
     assert_eq!(
         pb::Agreement::decode(encoded.message_bytes()).expect("decodes"),
