@@ -255,3 +255,18 @@ pub fn integrity(db: &Path) -> String {
         .and_then(|c| c.query_row("PRAGMA integrity_check", [], |row| row.get(0)))
         .unwrap_or_else(|e| format!("cannot check: {e}"))
 }
+
+/// Whether `pid` holds SQLite's WAL write lock (byte 120 of the `-shm` file
+/// whose inode is `shm_inode`) right now, from `/proc/locks`.
+pub fn holds_wal_write_lock(pid: u32, shm_inode: u64) -> bool {
+    let needle = format!(":{shm_inode} 120 120");
+    let owner = format!(" {pid} ");
+    std::fs::read_to_string("/proc/locks").is_ok_and(|locks| {
+        locks.lines().any(|line| {
+            line.contains("POSIX")
+                && line.contains(" WRITE ")
+                && line.contains(&owner)
+                && line.ends_with(&needle)
+        })
+    })
+}

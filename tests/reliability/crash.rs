@@ -24,7 +24,7 @@ use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-use crate::common::{self, Outcome, Server, pick, record};
+use crate::common::{self, Outcome, Server, holds_wal_write_lock, pick, record};
 
 // Other scenario files may load it too; each copy is its own module.
 #[allow(dead_code, clippy::duplicate_mod)]
@@ -464,17 +464,7 @@ impl WriteLockWatch {
                 if inode.is_none() {
                     inode = std::fs::metadata(&shm).ok().map(|m| m.ino());
                 }
-                let held = inode.is_some_and(|inode| {
-                    let needle = format!(":{inode} 120 120");
-                    std::fs::read_to_string("/proc/locks").is_ok_and(|locks| {
-                        locks.lines().any(|line| {
-                            line.contains("POSIX")
-                                && line.contains(" WRITE ")
-                                && line.contains(&format!(" {pid} "))
-                                && line.ends_with(&needle)
-                        })
-                    })
-                });
+                let held = inode.is_some_and(|inode| holds_wal_write_lock(pid, inode));
                 if changes.last().is_some_and(|(_, last)| *last != held) {
                     changes.push((Instant::now(), held));
                 }

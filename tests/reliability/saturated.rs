@@ -55,7 +55,7 @@ use tonic_health::pb::health_client::HealthClient;
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
 
-use crate::common::{self, Outcome, pick, record};
+use crate::common::{self, Outcome, holds_wal_write_lock, pick, record};
 use crate::crash::{
     BigWorldBank, Reference, WAIT, WriteLockWatch, channel, copy_db, indicator_codes, longest_hold,
     reference, release, start_blocking, state_name, trigger,
@@ -208,18 +208,8 @@ fn saturated(share: f64, when: &str) -> Option<String> {
 /// file) right now, from `/proc/locks`.
 fn write_lock_held(pid: u32, db: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let Ok(inode) = std::fs::metadata(format!("{}-shm", db.display())).map(|m| m.ino()) else {
-        return false;
-    };
-    let needle = format!(":{inode} 120 120");
-    std::fs::read_to_string("/proc/locks").is_ok_and(|locks| {
-        locks.lines().any(|line| {
-            line.contains("POSIX")
-                && line.contains(" WRITE ")
-                && line.contains(&format!(" {pid} "))
-                && line.ends_with(&needle)
-        })
-    })
+    std::fs::metadata(format!("{}-shm", db.display()))
+        .is_ok_and(|shm| holds_wal_write_lock(pid, shm.ino()))
 }
 
 /// The state of the newest run in `db`, read straight from the file.
