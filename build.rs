@@ -19,6 +19,11 @@ const PROTOS: &[&str] = &[
     "proto/tradepact/v1/refresh.proto",
 ];
 
+/// Where imports resolve: our contract, then the Google API types it uses
+/// (`google/type/date.proto`, vendored unchanged in `third_party/googleapis`).
+/// protox brings the `google/protobuf` well-known types itself.
+const INCLUDES: &[&str] = &["proto", "third_party/googleapis"];
+
 /// The answers served as pre-encoded bytes: every query method's response.
 const ENCODED_ANSWERS: &[&str] = &[
     "Agreement",
@@ -32,7 +37,8 @@ const ENCODED_ANSWERS: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
-    let descriptors = protox::compile(PROTOS, ["proto"])?;
+    println!("cargo:rerun-if-changed=third_party/googleapis");
+    let descriptors = protox::compile(PROTOS, INCLUDES)?;
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
         out_dir.join("tradepact_descriptor.bin"),
@@ -41,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(false)
+        .extern_path(".google.type", "crate::grpc::google_type")
         .compile_fds(descriptors.clone())?;
 
     let server_dir = out_dir.join("server");
@@ -49,14 +56,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(false)
         .build_server(true)
         .out_dir(&server_dir)
-        .extern_path(".tradepact.v1", "crate::grpc::pb");
+        .extern_path(".tradepact.v1", "crate::grpc::pb")
+        .extern_path(".google.type", "crate::grpc::google_type");
     for answer in ENCODED_ANSWERS {
         servers = servers.extern_path(
             format!(".tradepact.v1.{answer}"),
             format!("crate::grpc::answer::Encoded<crate::grpc::pb::{answer}>"),
         );
     }
-    servers.compile_fds(services_only(descriptors))?;
+    servers.compile_fds(services_only(descriptors.clone()))?;
+
+    // `google.type.Date` on its own, for `crate::grpc::google_type`.
+    let google_dir = out_dir.join("google");
+    std::fs::create_dir_all(&google_dir)?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(false)
+        .out_dir(&google_dir)
+        .compile_fds(only_file(descriptors, "google/type/date.proto"))?;
     Ok(())
 }
 
@@ -67,5 +84,11 @@ fn services_only(mut descriptors: FileDescriptorSet) -> FileDescriptorSet {
         file.message_type.clear();
         file.enum_type.clear();
     }
+    descriptors
+}
+
+/// The descriptors of one file alone.
+fn only_file(mut descriptors: FileDescriptorSet, name: &str) -> FileDescriptorSet {
+    descriptors.file.retain(|file| file.name() == name);
     descriptors
 }

@@ -238,6 +238,18 @@ pub struct Settings {
     )]
     pub admin_token: Option<Secret>,
 
+    /// Key material for page tokens (any length; hashed to an AES-256 key).
+    /// Without it each process seals tokens with a random key, so a token
+    /// only works on the process that issued it: give every replica behind
+    /// one address the same value.
+    #[arg(
+        long,
+        env = "TRADEPACT_PAGE_TOKEN_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub page_token_key: Option<Secret>,
+
     #[command(flatten)]
     #[serde(flatten)]
     pub refresh: RefreshSettings,
@@ -522,6 +534,7 @@ impl Settings {
             log_format: LogFormat::Text,
             shutdown_grace_secs: 5,
             admin_token: None,
+            page_token_key: None,
             refresh: RefreshSettings::for_tests(),
             config: None,
             metrics_listen: "off".into(),

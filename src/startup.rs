@@ -107,6 +107,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        if let Some(key) = &self.settings.page_token_key
+            && !crate::query::paging::use_key_material(key.expose().as_bytes())
+        {
+            tracing::warn!("a page token key was already in use in this process; keeping it");
+        }
         let answer_cache_bytes = (self.settings.answer_cache_mib as u64).saturating_mul(1 << 20);
         let read_model = Arc::new(ReadModel::new(answer_cache_bytes));
         let health = HealthReporter::new();

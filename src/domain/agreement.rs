@@ -13,6 +13,8 @@ pub enum AgreementStatus {
     Suspended,
     Concluded,
     Signed,
+    /// Applied ahead of entry into force (Korea–EU, 2011–2015).
+    ProvisionallyApplied,
     InForce,
     Terminated,
 }
@@ -26,8 +28,9 @@ impl AgreementStatus {
             Self::Negotiating | Self::Suspended => 3,
             Self::Concluded => 4,
             Self::Signed => 5,
-            Self::InForce => 6,
-            Self::Terminated => 7,
+            Self::ProvisionallyApplied => 6,
+            Self::InForce => 7,
+            Self::Terminated => 8,
         }
     }
 }
@@ -108,7 +111,8 @@ impl EventKind {
             Self::Suspended => Some(S::Suspended),
             Self::Concluded | Self::Initialled => Some(S::Concluded),
             Self::Signed | Self::Ratified => Some(S::Signed),
-            Self::EnteredIntoForce | Self::ProvisionallyApplied => Some(S::InForce),
+            Self::ProvisionallyApplied => Some(S::ProvisionallyApplied),
+            Self::EnteredIntoForce => Some(S::InForce),
             Self::Terminated => Some(S::Terminated),
             Self::NotifiedToWto | Self::JointCommittee | Self::Other => None,
         }

@@ -9,6 +9,7 @@ mod indicator;
 mod products;
 mod registry;
 mod run;
+mod subject;
 mod trade;
 
 pub use agreement::{
@@ -25,6 +26,7 @@ pub use registry::{
     RegisteredEconomy, Registry, RegistryError, RegistrySource, normalise, registry,
 };
 pub use run::{Batch, ChangeKind, DataChange, RunRecord, RunState, StatusChange, Trigger};
+pub use subject::ChangeSubject;
 pub use trade::{PartnerFlow, ProductFlow, QuotedProducts, QuotedRank, TradeFigure, TradeFlow};
 
 /// The `origin` of rows that come from the built-in dataset.

@@ -189,8 +189,27 @@ impl AgreementStatus {
             Self::Suspended => "SUSPENDED",
             Self::Concluded => "CONCLUDED",
             Self::Signed => "SIGNED",
+            Self::ProvisionallyApplied => "PROVISIONALLY_APPLIED",
             Self::InForce => "IN_FORCE",
             Self::Terminated => "TERMINATED",
         }
+    }
+
+    /// The status [`AgreementStatus::as_str`] names; `None` for any other text
+    /// ("UNSPECIFIED": no status yet).
+    pub fn parse_name(text: &str) -> Option<Self> {
+        [
+            Self::Proposed,
+            Self::JointStudy,
+            Self::Negotiating,
+            Self::Suspended,
+            Self::Concluded,
+            Self::Signed,
+            Self::ProvisionallyApplied,
+            Self::InForce,
+            Self::Terminated,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
     }
 }

@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use crate::query::{self, GetAgreement, ListAgreements};
+use crate::query::{self, GetAgreement, ListAgreements, ListRounds};
 
 use super::answer::Question;
 use super::service::agreement_service_server::AgreementService;
@@ -56,6 +56,7 @@ impl AgreementService for AgreementApi {
                     .map(|answer| convert::agreement(answer, full))
                     .collect(),
                 next_page_token: page.next_page_token.unwrap_or_default(),
+                total_size: page.total as i32,
             },
         )
     }
@@ -65,11 +66,18 @@ impl AgreementService for AgreementApi {
         request: Request<pb::ListNegotiationRoundsRequest>,
     ) -> Result<Response<Encoded<pb::ListNegotiationRoundsResponse>>, Status> {
         let (question, request) = Question::of(request)?;
+        let query = ListRounds {
+            agreement_id: request.agreement_id.clone(),
+            page_size: request.page_size,
+            page_token: request.page_token.clone(),
+        };
         self.0.answer_from_snapshot(
             question,
-            |dataset| query::negotiation_rounds(dataset, &request.agreement_id),
-            |rounds| pb::ListNegotiationRoundsResponse {
-                rounds: rounds.iter().map(convert::event).collect(),
+            |dataset| query::negotiation_rounds(dataset, &query),
+            |page| pb::ListNegotiationRoundsResponse {
+                rounds: page.rounds.iter().map(convert::event).collect(),
+                next_page_token: page.next_page_token.unwrap_or_default(),
+                total_size: page.total as i32,
             },
         )
     }

@@ -23,6 +23,7 @@ use prost::encoding::{DecodeContext, WireType, skip_field};
 use tonic::Status;
 
 use super::compress::{self, CompressFor};
+use super::errors;
 use crate::config::AnswerCompression;
 
 /// A response message already encoded. `T` names the message the bytes
@@ -105,8 +106,7 @@ impl Question {
             .get::<CallPath>()
             .map(|path| Arc::clone(&path.0))
             .ok_or_else(|| {
-                tracing::error!("a query call reached its handler without its route");
-                Status::internal("the server could not route the call; the error is logged")
+                errors::internal("a query call reached its handler without its route")
             })?;
         let compress = request
             .extensions()

@@ -25,6 +25,8 @@ use tonic::body::Body;
 
 use crate::config::AnswerCompression;
 
+use super::errors;
+
 /// On a request: its client accepts answers in this encoding, and the
 /// operator turned it on.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +80,9 @@ pub fn wanted(headers: &HeaderMap, configured: AnswerCompression) -> Option<Comp
 pub fn frame(encoding: AnswerCompression, message: &[u8]) -> Result<Bytes, Status> {
     let compressed = match encoding {
         AnswerCompression::Off => {
-            return Err(Status::internal("no compression asked for"));
+            return Err(errors::internal(
+                "an answer was compressed with compression off",
+            ));
         }
         AnswerCompression::Gzip => {
             let mut encoder =
@@ -87,12 +91,14 @@ pub fn frame(encoding: AnswerCompression, message: &[u8]) -> Result<Bytes, Statu
         }
         AnswerCompression::Zstd => zstd::bulk::compress(message, zstd::DEFAULT_COMPRESSION_LEVEL),
     }
-    .map_err(|error| {
-        tracing::error!(%error, "could not compress an answer");
-        Status::internal("the answer could not be compressed; the error is logged")
+    .map_err(|error| errors::internal(format!("could not compress an answer: {error}")))?;
+    let length = u32::try_from(compressed.len()).map_err(|_| {
+        errors::status(
+            tonic::Code::ResourceExhausted,
+            errors::reason::ANSWER_TOO_LARGE,
+            "the answer is too large to send",
+        )
     })?;
-    let length = u32::try_from(compressed.len())
-        .map_err(|_| Status::resource_exhausted("the answer is too large to send"))?;
     let mut frame = BytesMut::with_capacity(5 + compressed.len());
     frame.put_u8(1);
     frame.put_u32(length);

@@ -2,24 +2,57 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate};
+
 use crate::domain::{
-    AgreementEvent, AgreementStatus, AlternativeDate, EventKind, MeetingFormat, PartialDate,
-    Source, TradeFlow,
+    AgreementEvent, AgreementStatus, AlternativeDate, EconomyCode, EventKind, MeetingFormat,
+    PartialDate, Source, TradeFlow, registry,
 };
 use crate::query::{AgreementView, TradeYear};
 
+use super::google_type::Date;
 use super::pb;
 
-pub fn date(value: Option<PartialDate>) -> Option<pb::Date> {
-    value.map(|d| pb::Date {
+pub fn date(value: Option<PartialDate>) -> Option<Date> {
+    value.map(|d| Date {
         year: d.year(),
         month: i32::from(d.month()),
         day: i32::from(d.day()),
     })
 }
 
-pub fn date_parts(value: Option<pb::Date>) -> Option<(i32, i32, i32)> {
+pub fn date_parts(value: Option<Date>) -> Option<(i32, i32, i32)> {
     value.map(|d| (d.year, d.month, d.day))
+}
+
+/// A "YYYY-MM-DD" day (a vintage) as a Date; `None` when it is not one.
+pub fn day(text: &str) -> Option<Date> {
+    use chrono::Datelike;
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(Date {
+        year: day.year(),
+        month: day.month() as i32,
+        day: day.day() as i32,
+    })
+}
+
+/// An RFC 3339 time (how the store keeps times) as a Timestamp; `None` for
+/// an empty or unreadable one, which the store never writes.
+pub fn timestamp(text: &str) -> Option<prost_types::Timestamp> {
+    let time = DateTime::parse_from_rfc3339(text).ok()?;
+    Some(prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: time.timestamp_subsec_nanos() as i32,
+    })
+}
+
+pub fn duration(value: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: value.as_secs() as i64,
+        nanos: value.subsec_nanos() as i32,
+    }
 }
 
 pub fn sources(list: &[Arc<Source>]) -> Vec<pb::Source> {
@@ -28,12 +61,41 @@ pub fn sources(list: &[Arc<Source>]) -> Vec<pb::Source> {
             title: s.title.clone(),
             publisher: s.publisher.clone(),
             url: s.url.clone(),
-            published: date(s.published),
-            retrieved_at: s.retrieved_at.clone().unwrap_or_default(),
+            publish_date: date(s.published),
+            retrieve_time: s.retrieved_at.as_deref().and_then(timestamp),
             license: s.license.clone(),
             redistributable: s.redistributable,
         })
         .collect()
+}
+
+/// An economy or a group, typed as which it is.
+pub fn party(code: &EconomyCode) -> pb::Party {
+    let kind = if registry().group(code).is_some() {
+        pb::PartyKind::Group
+    } else {
+        pb::PartyKind::Economy
+    };
+    pb::Party {
+        code: code.to_string(),
+        kind: kind.into(),
+    }
+}
+
+/// The WTO categories an agreement's own designation implies, until the
+/// WTO's record for it says more.
+fn kinds(designation: &str) -> Vec<i32> {
+    let kind = match designation.to_ascii_uppercase().as_str() {
+        "FTA" | "CEPA" | "EPA" | "SECA" | "STEP" => pb::AgreementKind::FreeTradeAgreement,
+        "CU" => pb::AgreementKind::CustomsUnion,
+        "EIA" => pb::AgreementKind::EconomicIntegrationAgreement,
+        "PSA" => pb::AgreementKind::PartialScopeAgreement,
+        "DTA" | "DEA" => pb::AgreementKind::DigitalTradeAgreement,
+        "FRAMEWORK" => pb::AgreementKind::FrameworkAgreement,
+        "PROTOCOL" => pb::AgreementKind::Amendment,
+        _ => return Vec::new(),
+    };
+    vec![kind.into()]
 }
 
 pub fn status(value: AgreementStatus) -> pb::AgreementStatus {
@@ -45,6 +107,7 @@ pub fn status(value: AgreementStatus) -> pb::AgreementStatus {
         S::Suspended => pb::AgreementStatus::Suspended,
         S::Concluded => pb::AgreementStatus::Concluded,
         S::Signed => pb::AgreementStatus::Signed,
+        S::ProvisionallyApplied => pb::AgreementStatus::ProvisionallyApplied,
         S::InForce => pb::AgreementStatus::InForce,
         S::Terminated => pb::AgreementStatus::Terminated,
     }
@@ -61,8 +124,17 @@ pub fn status_filter(value: pb::AgreementStatus) -> Option<AgreementStatus> {
         P::Suspended => Some(AgreementStatus::Suspended),
         P::Concluded => Some(AgreementStatus::Concluded),
         P::Signed => Some(AgreementStatus::Signed),
+        P::ProvisionallyApplied => Some(AgreementStatus::ProvisionallyApplied),
         P::InForce => Some(AgreementStatus::InForce),
         P::Terminated => Some(AgreementStatus::Terminated),
+    }
+}
+
+pub fn trade_flow(value: TradeFlow) -> pb::TradeFlow {
+    match value {
+        TradeFlow::Export => pb::TradeFlow::Export,
+        TradeFlow::Import => pb::TradeFlow::Import,
+        TradeFlow::Total => pb::TradeFlow::Total,
     }
 }
 
@@ -120,14 +192,10 @@ pub fn event(value: &AgreementEvent) -> pb::AgreementEvent {
         kind: event_kind(value.kind).into(),
         start: date(value.start),
         end: date(value.end),
-        round_number: value.round_number.map_or(0, |n| n as i32),
+        round_number: value.round_number.map(|n| n as i32),
         format: meeting_format(value.format).into(),
         venue: value.venue.clone(),
-        party: value
-            .party
-            .as_ref()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
+        party: value.party.as_ref().map(party),
         note: value.note.clone(),
         sources: sources(&value.sources),
         conflicts: value.conflicts.iter().map(alternative).collect(),
@@ -150,8 +218,9 @@ pub fn agreement(view: &AgreementView, full: bool) -> pb::Agreement {
     pb::Agreement {
         id: agreement.id.clone(),
         name: agreement.name.clone(),
-        kind: agreement.kind.clone(),
-        parties: agreement.parties.iter().map(|p| p.to_string()).collect(),
+        designation: agreement.kind.clone(),
+        kinds: kinds(&agreement.kind),
+        parties: agreement.parties.iter().map(party).collect(),
         status: view
             .status
             .map_or(pb::AgreementStatus::Unspecified, |s| status(s.status))

@@ -5,8 +5,9 @@ use tonic::{Request, Response, Status};
 use crate::query::{self, IndicatorQuery};
 
 use super::answer::Question;
+use super::google_type::Date;
 use super::service::indicator_service_server::IndicatorService;
-use super::{Api, Encoded, convert, pb};
+use super::{Api, Encoded, convert, errors, pb};
 
 #[derive(Clone)]
 pub struct IndicatorApi(pub Api);
@@ -23,7 +24,7 @@ impl IndicatorService for IndicatorApi {
             indicator: request.indicator.clone(),
             start_year: request.start_year,
             end_year: request.end_year,
-            vintage: request.vintage.clone(),
+            vintage: vintage_text(request.vintage)?,
         };
         self.0.answer_from_snapshot(
             question,
@@ -37,12 +38,31 @@ impl IndicatorService for IndicatorApi {
                     .map(|point| pb::IndicatorPoint {
                         year: point.year,
                         value: point.value,
-                        vintage: point.vintage.clone(),
+                        vintage: convert::day(&point.vintage),
                         sources: convert::sources(&point.sources),
                     })
                     .collect(),
-                vintages: answer.vintages,
+                vintages: answer
+                    .vintages
+                    .iter()
+                    .filter_map(|vintage| convert::day(vintage))
+                    .collect(),
             },
         )
+    }
+}
+
+/// The vintage as the store names it ("2024-06-28"); empty when unset. A
+/// vintage is a release day, so only a full date names one.
+fn vintage_text(vintage: Option<Date>) -> Result<String, Status> {
+    match vintage {
+        None => Ok(String::new()),
+        Some(Date { year, month, day }) if month > 0 && day > 0 => {
+            Ok(format!("{year:04}-{month:02}-{day:02}"))
+        }
+        Some(_) => Err(errors::invalid_field(
+            "vintage",
+            "must be a full date (year, month and day), as listed in `vintages`",
+        )),
     }
 }

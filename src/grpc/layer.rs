@@ -16,13 +16,12 @@ use std::time::{Duration, Instant};
 
 use http::{HeaderValue, Request, Response};
 use tokio::sync::Semaphore;
-use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
 use super::answer::CallPath;
-use super::compress;
+use super::{compress, errors};
 use crate::config::AnswerCompression;
 use crate::metrics::Metrics;
 
@@ -108,10 +107,14 @@ where
         Box::pin(async move {
             let started = Instant::now();
             if let Some(Err(_)) = permit {
-                let status = Status::resource_exhausted(format!(
-                    "the server is answering its limit of {} calls; retry with backoff",
-                    policy.max_in_flight
-                ));
+                let status = errors::status(
+                    tonic::Code::ResourceExhausted,
+                    errors::reason::OVERLOADED,
+                    format!(
+                        "the server is answering its limit of {} calls; retry with backoff",
+                        policy.max_in_flight
+                    ),
+                );
                 policy
                     .metrics
                     .record(&method, status.code(), started.elapsed());
@@ -123,10 +126,14 @@ where
                 tokio::time::timeout(policy.timeout, inner.call(request).instrument(span)).await;
             let response = match answered {
                 Ok(response) => compress::finish(response?),
-                Err(_) => Status::deadline_exceeded(format!(
-                    "the call took longer than the server's limit of {} ms",
-                    policy.timeout.as_millis()
-                ))
+                Err(_) => errors::status(
+                    tonic::Code::DeadlineExceeded,
+                    errors::reason::TIMED_OUT,
+                    format!(
+                        "the call took longer than the server's limit of {} ms",
+                        policy.timeout.as_millis()
+                    ),
+                )
                 .into_http(),
             };
             policy

@@ -10,6 +10,7 @@ mod agreements;
 pub mod answer;
 pub mod compress;
 mod convert;
+pub mod errors;
 mod indicators;
 pub mod layer;
 mod refresh_service;
@@ -44,6 +45,12 @@ pub mod pb {
         tonic::include_file_descriptor_set!("tradepact_descriptor");
 }
 
+/// `google.type.Date`, the date type of every `tradepact.v1` message.
+pub mod google_type {
+    #![allow(clippy::all, clippy::pedantic, missing_docs)]
+    include!(concat!(env!("OUT_DIR"), "/google/google.r#type.rs"));
+}
+
 /// Generated gRPC servers. Their query methods answer with
 /// [`answer::Encoded`] messages (see `build.rs`); every type comes from [`pb`].
 pub mod service {
@@ -58,21 +65,6 @@ pub const SERVICE_NAMES: [&str; 4] = [
     "tradepact.v1.IndicatorService",
     "tradepact.v1.RefreshService",
 ];
-
-impl From<QueryError> for Status {
-    fn from(error: QueryError) -> Self {
-        match error {
-            QueryError::InvalidArgument { field, reason } => {
-                Status::invalid_argument(format!("{field}: {reason}"))
-            }
-            QueryError::NotFound(message) => Status::not_found(message),
-            QueryError::Store(detail) => {
-                tracing::error!(%detail, "the store could not answer a query");
-                Status::internal("the store could not answer; the error is logged")
-            }
-        }
-    }
-}
 
 /// Shared by every service: where the data come from and where calls are
 /// counted.
@@ -217,7 +209,11 @@ fn keep(snapshot: &Snapshot, question: &Question, answer: impl prost::Message) -
 }
 
 fn still_loading() -> Status {
-    Status::unavailable("the dataset is still loading; retry shortly")
+    errors::status(
+        tonic::Code::Unavailable,
+        errors::reason::STILL_LOADING,
+        "the dataset is still loading; retry shortly",
+    )
 }
 
 fn log_call<T>(method: &str, started: Instant, result: &Result<T, Status>) {
@@ -235,5 +231,5 @@ fn log_call<T>(method: &str, started: Instant, result: &Result<T, Status>) {
 /// Decodes an enum field, naming it when the value is not one of the enum's.
 fn enum_field<E: TryFrom<i32>>(field: &'static str, value: i32) -> Result<E, Status> {
     E::try_from(value)
-        .map_err(|_| Status::invalid_argument(format!("{field}: {value} is not a valid value")))
+        .map_err(|_| errors::invalid_field(field, format!("{value} is not a valid value")))
 }

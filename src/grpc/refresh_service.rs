@@ -1,39 +1,37 @@
 //! `tradepact.v1.RefreshService`: sources, runs, manual triggers (admin
-//! only) and the stream of changes.
+//! only, started and followed rather than waited for) and the stream of
+//! changes (`watch`).
 
-use std::pin::Pin;
+mod watch;
+
 use std::sync::{Arc, OnceLock};
 
 use subtle::ConstantTimeEq;
-use tokio::sync::{broadcast, mpsc};
-use tokio_stream::Stream;
-use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use crate::config::Secret;
-use crate::domain::{ChangeKind, DataChange, RunRecord, RunState, Trigger};
+use crate::domain::{RunRecord, RunState, Trigger};
 use crate::query::paging::{PageToken, fingerprint};
 use crate::refresh::schedule::Schedule;
 use crate::refresh::sources::SourceAdapter;
 use crate::refresh::worker::{RefreshError, Refresher, is_stale};
 use crate::store::StoreError;
 
-use super::pb;
+use super::errors::{self, reason};
 use super::service::refresh_service_server::RefreshService;
+use super::{convert, pb};
 
-/// Changes read from the store per query while replaying.
-const REPLAY_CHUNK: usize = 1000;
 const DEFAULT_PAGE_SIZE: i32 = 50;
 const MAX_PAGE_SIZE: i32 = 1000;
 
 #[derive(Clone)]
 pub struct RefreshApi {
     refresher: Arc<Refresher>,
-    /// Set once the schedule starts (not at all when the worker is off).
+    /// Set once the scheduler runs (it starts after the server binds).
     schedule: Arc<OnceLock<Arc<Schedule>>>,
     admin_token: Option<Secret>,
-    /// Ends open WatchChanges streams at shutdown, so draining does not wait on them.
+    /// Cancelled at shutdown; ends every change stream.
     stopping: CancellationToken,
 }
 
@@ -52,17 +50,20 @@ impl RefreshApi {
         }
     }
 
-    /// Admin calls need `authorization: Bearer <token>`, compared in
-    /// constant time; without a configured token they are disabled.
+    /// Admin calls need `authorization: Bearer <token>` with the configured
+    /// token, compared in constant time.
     fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
-        // An empty token (say `TRADEPACT_ADMIN_TOKEN=` in a compose file) is no token.
         let Some(expected) = self.admin_token.as_ref().filter(|t| !t.expose().is_empty()) else {
-            return Err(Status::permission_denied(
+            return Err(errors::status(
+                Code::PermissionDenied,
+                reason::ADMIN_DISABLED,
                 "admin calls are disabled: the server has no admin token configured (TRADEPACT_ADMIN_TOKEN)",
             ));
         };
         let Some(header) = request.metadata().get("authorization") else {
-            return Err(Status::unauthenticated(
+            return Err(errors::status(
+                Code::Unauthenticated,
+                reason::ADMIN_TOKEN_MISSING,
                 "missing 'authorization: Bearer <token>' metadata",
             ));
         };
@@ -70,34 +71,63 @@ impl RefreshApi {
             .to_str()
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| Status::unauthenticated("authorization must be 'Bearer <token>'"))?;
+            .ok_or_else(|| {
+                errors::status(
+                    Code::Unauthenticated,
+                    reason::ADMIN_TOKEN_INVALID,
+                    "authorization must be 'Bearer <token>'",
+                )
+            })?;
         if bool::from(presented.as_bytes().ct_eq(expected.expose().as_bytes())) {
             Ok(())
         } else {
-            Err(Status::permission_denied("the admin token is not valid"))
+            Err(errors::status(
+                Code::Unauthenticated,
+                reason::ADMIN_TOKEN_INVALID,
+                "the admin token is not valid",
+            ))
         }
     }
-}
 
-fn internal(error: impl std::fmt::Display) -> Status {
-    tracing::error!("refresh API: {error}");
-    Status::internal("internal error; see the server log")
+    /// A run as a client should see it: one whose data are committed but not
+    /// yet served is still RUNNING.
+    fn as_served(&self, mut record: RunRecord) -> RunRecord {
+        if record.state == RunState::Succeeded && self.refresher.is_publishing(record.id) {
+            record.state = RunState::Running;
+            record.finished_at = None;
+        }
+        record
+    }
 }
 
 impl From<RefreshError> for Status {
     fn from(error: RefreshError) -> Self {
         match error {
-            RefreshError::UnknownSource(name) => {
-                Status::not_found(format!("source: '{name}' is not a configured source"))
-            }
-            RefreshError::ShuttingDown => Status::unavailable("the service is shutting down"),
-            RefreshError::Store(error) => internal(error),
+            RefreshError::UnknownSource(name) => errors::invalid_field_with(
+                "source",
+                format!(
+                    "'{}' is not a configured source",
+                    crate::domain::shorten(&name)
+                ),
+                reason::UNKNOWN_SOURCE,
+            ),
+            RefreshError::ShuttingDown => shutting_down(),
+            RefreshError::Store(error) => store_error(error),
+            RefreshError::NotRecorded => errors::internal("a refresh run could not be recorded"),
         }
     }
 }
 
+fn shutting_down() -> Status {
+    errors::status(
+        Code::Unavailable,
+        reason::SHUTTING_DOWN,
+        "the service is shutting down; reconnect",
+    )
+}
+
 fn store_error(error: StoreError) -> Status {
-    internal(error)
+    errors::internal(format!("refresh API: {error}"))
 }
 
 fn state(value: RunState) -> pb::RunState {
@@ -127,37 +157,16 @@ fn run(record: &RunRecord) -> pb::RefreshRun {
         source: record.source.clone(),
         state: state(record.state).into(),
         trigger: trigger(record.trigger).into(),
-        started_at: record.started_at.clone(),
-        finished_at: record.finished_at.clone().unwrap_or_default(),
+        start_time: convert::timestamp(&record.started_at),
+        end_time: record.finished_at.as_deref().and_then(convert::timestamp),
         rows: record.rows,
         changes: record.changes,
         error: record.error.clone(),
     }
 }
 
-fn change(value: &DataChange) -> pb::DataChange {
-    let kind = match value.kind {
-        ChangeKind::NewFigure => pb::ChangeKind::NewFigure,
-        ChangeKind::RevisedFigure => pb::ChangeKind::RevisedFigure,
-        ChangeKind::RemovedFigure => pb::ChangeKind::RemovedFigure,
-        ChangeKind::StatusChanged => pb::ChangeKind::StatusChanged,
-    };
-    pb::DataChange {
-        seq: value.seq,
-        run_id: value.run_id,
-        source: value.source.clone(),
-        kind: kind.into(),
-        subject: value.subject.clone(),
-        year: value.year.unwrap_or(0),
-        old_value: value.old_value.clone().unwrap_or_default(),
-        new_value: value.new_value.clone().unwrap_or_default(),
-        committed_at: value.committed_at.clone(),
-    }
-}
-
-/// The source `raw` names, checked against the sources this server has:
-/// an unknown name is INVALID_ARGUMENT wherever a source is named, with the
-/// names that exist.
+/// A source name as given, checked against the configured sources:
+/// INVALID_ARGUMENT listing them when it is empty or not one.
 fn source_name(raw: &str, known: &[Arc<dyn SourceAdapter>]) -> Result<String, Status> {
     let names = || {
         known
@@ -168,22 +177,36 @@ fn source_name(raw: &str, known: &[Arc<dyn SourceAdapter>]) -> Result<String, St
     };
     let name = raw.trim().to_ascii_lowercase();
     if name.is_empty() {
-        return Err(Status::invalid_argument(format!(
-            "source: must not be empty; one of {}",
-            names()
-        )));
+        return Err(errors::invalid_field_with(
+            "source",
+            format!("must not be empty; one of {}", names()),
+            reason::UNKNOWN_SOURCE,
+        ));
     }
     if !known.iter().any(|adapter| adapter.name() == name) {
-        return Err(Status::invalid_argument(format!(
-            "source: '{}' is not a source; one of {}",
-            crate::domain::shorten(raw),
-            names()
-        )));
+        return Err(errors::invalid_field_with(
+            "source",
+            format!(
+                "'{}' is not a source; one of {}",
+                crate::domain::shorten(raw),
+                names()
+            ),
+            reason::UNKNOWN_SOURCE,
+        ));
     }
     Ok(name)
 }
 
-type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::DataChange, Status>> + Send>>;
+fn page_size(raw: i32) -> Result<usize, Status> {
+    match raw {
+        0 => Ok(DEFAULT_PAGE_SIZE as usize),
+        n if n < 0 => Err(errors::invalid_field(
+            "page_size",
+            format!("{n} is negative"),
+        )),
+        n => Ok(n.min(MAX_PAGE_SIZE) as usize),
+    }
+}
 
 #[tonic::async_trait]
 impl RefreshService for RefreshApi {
@@ -201,13 +224,17 @@ impl RefreshService for RefreshApi {
         for adapter in self.refresher.adapters() {
             let state = states.get(adapter.name()).cloned().unwrap_or_default();
             let settings = adapter.settings();
-            let next_run_at = match self.schedule.get() {
-                Some(schedule) => schedule
-                    .next_run(adapter.name())
-                    .await
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                    .unwrap_or_default(),
-                None => String::new(),
+            let next_run_time = match self.schedule.get() {
+                Some(schedule) => {
+                    schedule
+                        .next_run(adapter.name())
+                        .await
+                        .map(|t| prost_types::Timestamp {
+                            seconds: t.timestamp(),
+                            nanos: 0,
+                        })
+                }
+                None => None,
             };
             let disabled_reason = adapter.skip_reason().unwrap_or_default();
             sources.push(pb::SourceInfo {
@@ -216,11 +243,14 @@ impl RefreshService for RefreshApi {
                 enabled: disabled_reason.is_empty(),
                 disabled_reason,
                 base_url: crate::refresh::sources::redact(&settings.base_url),
-                last_run: state.last_run.as_ref().map(run),
+                last_run: state.last_run.map(|record| run(&self.as_served(record))),
                 stale: is_stale(state.last_success_at.as_deref(), settings.max_age),
-                last_success_at: state.last_success_at.unwrap_or_default(),
-                next_run_at,
-                max_age_seconds: settings.max_age.as_secs() as i64,
+                last_success_time: state
+                    .last_success_at
+                    .as_deref()
+                    .and_then(convert::timestamp),
+                next_run_time,
+                max_age: Some(convert::duration(settings.max_age)),
             });
         }
         Ok(Response::new(pb::ListSourcesResponse { sources }))
@@ -233,8 +263,30 @@ impl RefreshService for RefreshApi {
         self.authorize(&request)?;
         let name = source_name(&request.into_inner().source, self.refresher.adapters())?;
         tracing::info!(source = %name, "refresh triggered by an admin call");
-        let record = self.refresher.run(&name, Trigger::Manual).await?;
+        let record = self.refresher.start(&name, Trigger::Manual).await?;
         Ok(Response::new(run(&record)))
+    }
+
+    async fn get_refresh_run(
+        &self,
+        request: Request<pb::GetRefreshRunRequest>,
+    ) -> Result<Response<pb::RefreshRun>, Status> {
+        let id = request.into_inner().id;
+        if id <= 0 {
+            return Err(errors::invalid_field(
+                "id",
+                format!("{id} is not a run id (they start at 1)"),
+            ));
+        }
+        match self.refresher.store().run(id).await.map_err(store_error)? {
+            Some(record) => Ok(Response::new(run(&self.as_served(record)))),
+            None => Err(errors::not_found(
+                reason::RUN_NOT_FOUND,
+                "tradepact.v1.RefreshRun",
+                &id.to_string(),
+                format!("no refresh run with id {id}"),
+            )),
+        }
     }
 
     async fn list_refresh_runs(
@@ -246,20 +298,13 @@ impl RefreshService for RefreshApi {
             "" => None,
             raw => Some(source_name(raw, self.refresher.adapters())?),
         };
-        let page_size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => {
-                return Err(Status::invalid_argument(format!(
-                    "page_size: {n} is negative"
-                )));
-            }
-            n => n.min(MAX_PAGE_SIZE),
-        } as usize;
+        let page_size = page_size(request.page_size)?;
         let filters = fingerprint(&["runs", source.as_deref().unwrap_or("")]);
+        // Runs resume by id: new runs arriving between pages never shift them.
         let before = PageToken::decode(&request.page_token, filters)?
             .map(|token| {
                 token.after.parse::<i64>().map_err(|_| {
-                    Status::invalid_argument("page_token: is not a token this service issued")
+                    errors::invalid_field("page_token", "is not a token this service issued")
                 })
             })
             .transpose()?;
@@ -269,14 +314,6 @@ impl RefreshService for RefreshApi {
             .runs(source, before, page_size + 1)
             .await
             .map_err(store_error)?;
-        // A run whose data are committed but not yet served is still running
-        // as far as a client can tell: its answers would not show them yet.
-        for record in &mut runs {
-            if record.state == RunState::Succeeded && self.refresher.is_publishing(record.id) {
-                record.state = RunState::Running;
-                record.finished_at = None;
-            }
-        }
         let next_page_token = if runs.len() > page_size {
             runs.truncate(page_size);
             runs.last()
@@ -292,12 +329,15 @@ impl RefreshService for RefreshApi {
             String::new()
         };
         Ok(Response::new(pb::ListRefreshRunsResponse {
-            runs: runs.iter().map(run).collect(),
+            runs: runs
+                .into_iter()
+                .map(|record| run(&self.as_served(record)))
+                .collect(),
             next_page_token,
         }))
     }
 
-    type WatchChangesStream = ChangeStream;
+    type WatchChangesStream = watch::ChangeStream;
 
     async fn watch_changes(
         &self,
@@ -308,107 +348,19 @@ impl RefreshService for RefreshApi {
             "" => None,
             raw => Some(source_name(raw, self.refresher.adapters())?),
         };
-        if request.after_seq.is_some_and(|seq| seq < 0) {
-            return Err(Status::invalid_argument("after_seq: must not be negative"));
-        }
-        // Subscribe before replaying, so nothing committed in between is lost;
-        // sequence numbers drop what both paths deliver.
+        let heartbeat = watch::heartbeat_interval(request.heartbeat_interval)?;
+        // Subscribed before the resume point is read, so no change committed
+        // in between is missed (the replay and the live feed overlap; the
+        // watcher drops what it already sent).
         let live = self.refresher.subscribe();
-        let (sender, receiver) = mpsc::channel(64);
-        let watcher = Watcher {
+        let start = watch::resume_point(self.refresher.store(), request.after_seq).await?;
+        let stream = watch::Watcher {
             refresher: Arc::clone(&self.refresher),
             source,
-            sender,
+            heartbeat,
             stopping: self.stopping.clone(),
-        };
-        tokio::spawn(watcher.run(request.after_seq, live));
-        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
-    }
-}
-
-/// Feeds one WatchChanges stream: the replay, then live changes.
-struct Watcher {
-    refresher: Arc<Refresher>,
-    source: Option<String>,
-    sender: mpsc::Sender<Result<pb::DataChange, Status>>,
-    stopping: CancellationToken,
-}
-
-impl Watcher {
-    async fn run(self, after_seq: Option<i64>, mut live: broadcast::Receiver<DataChange>) {
-        let start = match after_seq {
-            Some(after) => after,
-            // Only changes from now on: skip whatever is already stored.
-            None => match self.refresher.store().latest_change_seq().await {
-                Ok(latest) => latest,
-                Err(error) => {
-                    let _ = self.sender.send(Err(store_error(error))).await;
-                    return;
-                }
-            },
-        };
-        let Some(mut last) = self.replay(start).await else {
-            return;
-        };
-        loop {
-            let received = tokio::select! {
-                received = live.recv() => received,
-                () = self.stopping.cancelled() => return,
-                () = self.sender.closed() => return,
-            };
-            match received {
-                Ok(change) => {
-                    if change.seq <= last {
-                        continue;
-                    }
-                    last = change.seq;
-                    if self.wanted(&change) && !self.send(&change).await {
-                        return;
-                    }
-                }
-                // Fell behind: the store has everything, in order.
-                Err(broadcast::error::RecvError::Lagged(_)) => match self.replay(last).await {
-                    Some(new_last) => last = new_last,
-                    None => return,
-                },
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
         }
-    }
-
-    fn wanted(&self, change: &DataChange) -> bool {
-        self.source.as_deref().is_none_or(|s| s == change.source)
-    }
-
-    async fn send(&self, value: &DataChange) -> bool {
-        self.sender.send(Ok(change(value))).await.is_ok()
-    }
-
-    /// Sends every stored change after `after`; the last seq sent, or
-    /// `None` if the stream is gone.
-    async fn replay(&self, mut after: i64) -> Option<i64> {
-        loop {
-            let chunk = match self
-                .refresher
-                .store()
-                .changes_after(after, self.source.clone(), REPLAY_CHUNK)
-                .await
-            {
-                Ok(chunk) => chunk,
-                Err(error) => {
-                    let _ = self.sender.send(Err(store_error(error))).await;
-                    return None;
-                }
-            };
-            for value in &chunk {
-                if !self.send(value).await {
-                    return None;
-                }
-                after = value.seq;
-            }
-            if chunk.len() < REPLAY_CHUNK {
-                return Some(after);
-            }
-        }
+        .spawn(start, live);
+        Ok(Response::new(stream))
     }
 }

@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use crate::query::{self, BilateralQuery, ProductQuery, RankQuery};
+use crate::query::{self, BilateralQuery, ProductQuery, RankQuery, Ranking};
 
 use super::answer::Question;
 use super::service::trade_service_server::TradeService;
@@ -45,28 +45,12 @@ impl TradeService for TradeApi {
             year: request.year,
             flow: convert::flow(flow),
             limit: request.limit,
-            partner: request.partner.clone(),
+            partners: request.partners.clone(),
         };
         self.0.answer_from_snapshot(
             question,
             |dataset| query::rank_partners(dataset, &query),
-            |ranking| pb::RankPartnersResponse {
-                entries: ranking
-                    .entries
-                    .iter()
-                    .map(|entry| pb::PartnerRank {
-                        rank: entry.rank.map_or(0, |r| r as i32),
-                        partner: entry.partner.clone(),
-                        value_usd: entry.value_usd.unwrap_or(0.0),
-                        share_pct: entry.share_pct.unwrap_or(0.0),
-                        note: entry.note.clone(),
-                    })
-                    .collect(),
-                partner_count: ranking.partner_count as i32,
-                quoted: ranking.quoted,
-                sources: convert::sources(&ranking.sources),
-                combined_share_pct: ranking.combined_share_pct,
-            },
+            ranking,
         )
     }
 
@@ -82,7 +66,8 @@ impl TradeService for TradeApi {
             year: request.year,
             flow: convert::flow(flow),
             hs_digits: request.hs_digits,
-            limit: request.limit,
+            page_size: request.page_size,
+            page_token: request.page_token.clone(),
         };
         self.0
             .answer_from_store(
@@ -104,8 +89,38 @@ impl TradeService for TradeApi {
                         .collect(),
                     sources: convert::sources(&breakdown.sources),
                     quoted: breakdown.quoted,
+                    next_page_token: breakdown.next_page_token.unwrap_or_default(),
+                    total_size: breakdown.total as i32,
                 },
             )
             .await
+    }
+}
+
+/// A computed ranking fills `entries`; a quoted one only `quoted_entries`,
+/// so a quoted rank is never read as a computed one.
+fn ranking(ranking: Ranking) -> pb::RankPartnersResponse {
+    let entries: Vec<pb::PartnerRank> = ranking
+        .entries
+        .iter()
+        .map(|entry| pb::PartnerRank {
+            rank: entry.rank.map(|r| r as i32),
+            partners: entry.partners.iter().map(ToString::to_string).collect(),
+            value_usd: entry.value_usd,
+            share_pct: entry.share_pct,
+            note: entry.note.clone(),
+        })
+        .collect();
+    let (entries, quoted_entries, partner_count) = if ranking.quoted {
+        (Vec::new(), entries, None)
+    } else {
+        (entries, Vec::new(), Some(ranking.partner_count as i32))
+    };
+    pb::RankPartnersResponse {
+        entries,
+        partner_count,
+        sources: convert::sources(&ranking.sources),
+        combined_share_pct: ranking.combined_share_pct,
+        quoted_entries,
     }
 }

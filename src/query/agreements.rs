@@ -3,9 +3,9 @@
 
 use crate::domain::{Agreement, AgreementEvent, AgreementStatus, Dataset, PartialDate, StatusAt};
 
-use super::QueryError;
 use super::input::{agreement_id, count, economy_code, optional_full_date, require_known};
 use super::paging::{PageToken, fingerprint};
+use super::{Missing, QueryError};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
@@ -59,6 +59,8 @@ pub struct ListAgreements {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgreementPage {
     pub agreements: Vec<AgreementView>,
+    /// Agreements matching the filters, over every page.
+    pub total: usize,
     /// `None` on the last page.
     pub next_page_token: Option<String>,
 }
@@ -90,11 +92,9 @@ pub fn list_agreements(
     require_known(dataset, "party", &party)?;
 
     let start = token.as_ref().map(|t| t.after.as_str());
-    let mut matching = dataset
+    let matching: Vec<AgreementView> = dataset
         .agreements
-        .iter()
-        .filter(|(id, _)| start.is_none_or(|after| id.as_str() > after))
-        .map(|(_, agreement)| agreement)
+        .values()
         .filter(|agreement| {
             party
                 .as_ref()
@@ -106,10 +106,14 @@ pub fn list_agreements(
             request
                 .status
                 .is_none_or(|wanted| view.status.is_some_and(|s| s.status == wanted))
-        });
-
-    let agreements: Vec<AgreementView> = matching.by_ref().take(page_size).collect();
-    let next_page_token = match (matching.next(), agreements.last()) {
+        })
+        .collect();
+    let total = matching.len();
+    let mut rest = matching
+        .into_iter()
+        .filter(|view| start.is_none_or(|after| view.agreement.id.as_str() > after));
+    let agreements: Vec<AgreementView> = rest.by_ref().take(page_size).collect();
+    let next_page_token = match (rest.next(), agreements.last()) {
         (Some(_), Some(last)) => Some(
             PageToken {
                 filters,
@@ -121,26 +125,63 @@ pub fn list_agreements(
     };
     Ok(AgreementPage {
         agreements,
+        total,
         next_page_token,
     })
 }
 
-/// The official rounds of an agreement, in order.
+/// Asks for one page of an agreement's rounds.
+#[derive(Debug, Clone, Default)]
+pub struct ListRounds {
+    pub agreement_id: String,
+    pub page_size: i32,
+    pub page_token: String,
+}
+
+/// One page of rounds.
+#[derive(Debug, Clone)]
+pub struct RoundsPage {
+    pub rounds: Vec<AgreementEvent>,
+    /// Rounds over every page.
+    pub total: usize,
+    /// `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// The official rounds of an agreement, in order, a page at a time. A
+/// token resumes by position: an agreement's rounds only grow at the end.
 pub fn negotiation_rounds(
     dataset: &Dataset,
-    raw_id: &str,
-) -> Result<Vec<AgreementEvent>, QueryError> {
-    let id = agreement_id("agreement_id", raw_id)?;
+    request: &ListRounds,
+) -> Result<RoundsPage, QueryError> {
+    let id = agreement_id("agreement_id", &request.agreement_id)?;
+    let page_size = count(
+        "page_size",
+        request.page_size,
+        DEFAULT_PAGE_SIZE,
+        MAX_PAGE_SIZE,
+    )?;
+    let filters = fingerprint(&["rounds", &id]);
+    let offset = PageToken::position(&request.page_token, filters)?;
     let agreement = find(dataset, &id)?;
     let mut rounds: Vec<AgreementEvent> = agreement.rounds().cloned().collect();
     // Dated rounds are already in date order; undated ones go by number.
     rounds.sort_by_key(|round| (round.round_number, round.start));
-    Ok(rounds)
+    let total = rounds.len();
+    let next = offset + page_size;
+    Ok(RoundsPage {
+        rounds: rounds.into_iter().skip(offset).take(page_size).collect(),
+        total,
+        next_page_token: (next < total).then(|| PageToken::at_position(filters, next)),
+    })
 }
 
 fn find<'a>(dataset: &'a Dataset, id: &str) -> Result<&'a Agreement, QueryError> {
-    dataset
-        .agreements
-        .get(id)
-        .ok_or_else(|| QueryError::NotFound(format!("no agreement with id '{id}'")))
+    dataset.agreements.get(id).ok_or_else(|| {
+        QueryError::not_found(
+            Missing::Agreement,
+            id,
+            format!("no agreement with id '{id}'"),
+        )
+    })
 }

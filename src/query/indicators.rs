@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::domain::{Dataset, IndicatorSeries, PartialDate, Source, shorten};
 
-use super::QueryError;
 use super::input::{YearRange, economy_code, is_valid_indicator_code, require_known};
+use super::{Missing, QueryError};
 
 #[derive(Debug, Clone, Default)]
 pub struct IndicatorQuery {
@@ -63,9 +63,11 @@ pub fn indicator_series(
     };
     require_known(dataset, "economy", [&economy])?;
     let indicator = dataset.indicators.get(&code).ok_or_else(|| {
-        QueryError::NotFound(format!(
-            "indicator: '{code}' is not an indicator this service holds"
-        ))
+        QueryError::not_found(
+            Missing::Indicator,
+            code.as_str(),
+            format!("indicator: '{code}' is not an indicator this service holds"),
+        )
     })?;
 
     let mut series: Vec<&IndicatorSeries> = dataset
@@ -84,14 +86,18 @@ pub fn indicator_series(
                 .iter()
                 .find(|s| s.vintage == vintage)
                 .ok_or_else(|| {
-                    QueryError::NotFound(format!(
-                        "vintage: no {code} vintage {vintage} for {economy}; held: {}",
-                        if vintages.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            vintages.join(", ")
-                        }
-                    ))
+                    QueryError::not_found(
+                        Missing::Vintage,
+                        vintage.as_str(),
+                        format!(
+                            "vintage: no {code} vintage {vintage} for {economy}; held: {}",
+                            if vintages.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                vintages.join(", ")
+                            }
+                        ),
+                    )
                 })?;
             points_of(chosen, years).collect()
         }

@@ -92,9 +92,12 @@ pub fn require_known<'a>(
         .into_iter()
         .find(|code| !dataset.is_known_economy(code))
     {
-        Some(code) => Err(QueryError::NotFound(format!(
-            "{field}: '{code}' is not a known economy or group"
-        ))),
+        // An unknown value in a request field is the request's fault
+        // (AIP-193), not a missing resource.
+        Some(code) => Err(QueryError::invalid(
+            field,
+            format!("'{code}' is not a known economy or group"),
+        )),
         None => Ok(()),
     }
 }
@@ -165,6 +168,19 @@ impl YearRange {
 
     pub fn contains(self, year: i32) -> bool {
         (self.start..=self.end).contains(&year)
+    }
+
+    /// " in 2019–2021", " from 2019", " to 2021", or "" when open.
+    pub fn describe(self) -> String {
+        let open_start = self.start == *YEARS.start();
+        let open_end = self.end == *YEARS.end();
+        match (open_start, open_end) {
+            (true, true) => String::new(),
+            (false, true) => format!(" from {}", self.start),
+            (true, false) => format!(" to {}", self.end),
+            (false, false) if self.start == self.end => format!(" in {}", self.start),
+            (false, false) => format!(" in {}–{}", self.start, self.end),
+        }
     }
 }
 

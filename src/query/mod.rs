@@ -15,14 +15,14 @@ mod snapshot;
 mod trade;
 
 pub use agreements::{
-    AgreementPage, AgreementView, GetAgreement, ListAgreements, get_agreement, list_agreements,
-    negotiation_rounds,
+    AgreementPage, AgreementView, GetAgreement, ListAgreements, ListRounds, RoundsPage,
+    get_agreement, list_agreements, negotiation_rounds,
 };
 pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
 pub use input::{is_valid_agreement_id, is_valid_indicator_code};
 pub use products::{
     CheckedProductQuery, LevelSummary, ProductBreakdown, ProductKey, ProductLine, ProductLines,
-    ProductQuery, StoredLine, check_product_query, product_breakdown,
+    ProductQuery, StoredLine, Window, check_product_query, product_breakdown,
 };
 pub use snapshot::{AnswerCache, ReadModel, Snapshot};
 pub use trade::{
@@ -37,15 +37,51 @@ pub enum QueryError {
     #[error("{field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },
     /// The request is well formed but names something the store does not hold.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{message}")]
+    NotFound {
+        /// What kind of thing is missing.
+        missing: Missing,
+        /// Which one: the id, code or description asked for.
+        name: String,
+        /// What a person reads, naming what is held where that helps.
+        message: String,
+    },
     /// The store could not answer (I/O, a damaged row). The message is for
     /// the log, not the client.
     #[error("store: {0}")]
     Store(String),
 }
 
+/// What a NOT_FOUND answer is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// An agreement id.
+    Agreement,
+    /// An indicator code.
+    Indicator,
+    /// A vintage of an indicator series.
+    Vintage,
+    /// Bilateral figures for a pair.
+    TradeData,
+    /// A ranking (computed or quoted), or a partner in it.
+    Ranking,
+    /// A product breakdown.
+    Products,
+}
+
 impl QueryError {
+    pub(crate) fn not_found(
+        missing: Missing,
+        name: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::NotFound {
+            missing,
+            name: name.into(),
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Self::InvalidArgument {
             field,

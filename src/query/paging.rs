@@ -1,58 +1,135 @@
-//! AIP-158 page tokens: opaque to clients, bound to the filters they were
-//! issued for, and resumable by key (the last id returned) so a page never
-//! repeats or skips items when the data change between calls.
+//! AIP-158 page tokens: opaque to clients, tamper-evident, bound to the
+//! filters they were issued for, and resumable by key (the last id returned)
+//! or by position.
+//!
+//! A token is `base64url(version ‖ nonce ‖ AES-256-GCM(filters ‖ after))`:
+//! a client can neither read the internal key it carries nor forge or alter
+//! one (the tag fails). The key is random per process unless the operator
+//! gives one (`--page-token-key`), which every replica behind one address
+//! must share so a token from one replica works on the next.
 
+use std::sync::OnceLock;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::QueryError;
 
-const PREFIX: &str = "tp1";
+/// The first byte of every token; a new layout takes a new version.
+const VERSION: u8 = 1;
+/// Authenticated with every token, so a sealed value from another purpose
+/// never opens as a page token.
+const CONTEXT: &[u8] = b"tradepact page token";
+
+static KEY: OnceLock<LessSafeKey> = OnceLock::new();
+
+/// Seals tokens with a key derived from `material` (SHA-256) instead of a
+/// random one. Call once, before serving; returns false when a key was
+/// already in use (the first stays, so tokens already issued keep working).
+pub fn use_key_material(material: &[u8]) -> bool {
+    let digest = digest::digest(&digest::SHA256, material);
+    KEY.set(sealing_key(digest.as_ref())).is_ok()
+}
+
+fn key() -> &'static LessSafeKey {
+    KEY.get_or_init(|| {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes).expect("the system random source failed");
+        sealing_key(&bytes)
+    })
+}
+
+fn sealing_key(bytes: &[u8]) -> LessSafeKey {
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("a 32-byte AES-256 key"))
+}
 
 /// Where the next page starts, for a given set of filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageToken {
-    /// Fingerprint of the request's filters.
+    /// [`fingerprint`] of the request's filters.
     pub filters: u64,
-    /// The last key the previous page returned.
+    /// The last key returned, or the position of the next item.
     pub after: String,
 }
 
 impl PageToken {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{PREFIX}:{:016x}:{}", self.filters, self.after))
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).expect("the system random source failed");
+        let mut sealed = self.filters.to_be_bytes().to_vec();
+        sealed.extend_from_slice(self.after.as_bytes());
+        key()
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(CONTEXT),
+                &mut sealed,
+            )
+            .expect("AES-GCM sealing of a short token");
+        let mut token = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        token.push(VERSION);
+        token.extend_from_slice(&nonce);
+        token.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(token)
     }
 
-    /// Decodes a token; an empty string means the first page.
+    /// `None` for an empty token (the first page).
     pub fn decode(raw: &str, filters: u64) -> Result<Option<Self>, QueryError> {
         if raw.is_empty() {
             return Ok(None);
         }
         let foreign = || QueryError::invalid("page_token", "is not a token this service issued");
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| foreign())?;
-        let text = String::from_utf8(bytes).map_err(|_| foreign())?;
-        let mut parts = text.splitn(3, ':');
-        let (Some(PREFIX), Some(fingerprint), Some(after)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
+        let Some((&VERSION, rest)) = bytes.split_first() else {
             return Err(foreign());
         };
-        let issued_for = u64::from_str_radix(fingerprint, 16).map_err(|_| foreign())?;
+        if rest.len() < NONCE_LEN {
+            return Err(foreign());
+        }
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| foreign())?;
+        let mut sealed = sealed.to_vec();
+        let opened = key()
+            .open_in_place(nonce, Aad::from(CONTEXT), &mut sealed)
+            .map_err(|_| foreign())?;
+        if opened.len() < 8 {
+            return Err(foreign());
+        }
+        let (issued_for, after) = opened.split_at(8);
+        let issued_for = u64::from_be_bytes(issued_for.try_into().map_err(|_| foreign())?);
         if issued_for != filters {
             return Err(QueryError::invalid(
                 "page_token",
                 "was issued for different filters; repeat the request with the filters of the first page",
             ));
         }
-        Ok(Some(Self {
+        let after = String::from_utf8(after.to_vec()).map_err(|_| foreign())?;
+        Ok(Some(Self { filters, after }))
+    }
+
+    /// The position a positional token resumes at; 0 without a token.
+    pub fn position(raw: &str, filters: u64) -> Result<usize, QueryError> {
+        match Self::decode(raw, filters)? {
+            None => Ok(0),
+            Some(token) => token.after.parse().map_err(|_| {
+                QueryError::invalid("page_token", "is not a token this service issued")
+            }),
+        }
+    }
+
+    /// The token that resumes at `position`.
+    pub fn at_position(filters: u64, position: usize) -> String {
+        Self {
             filters,
-            after: after.to_owned(),
-        }))
+            after: position.to_string(),
+        }
+        .encode()
     }
 }
 
-/// FNV-1a over the filter values: stable across builds and processes, which
-/// `std`'s randomly seeded hasher is not.
+/// A stable hash of a request's filters (FNV-1a, fields separated), so a
+/// token is refused with other filters.
 pub fn fingerprint(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
@@ -77,6 +154,39 @@ mod tests {
         };
         assert_eq!(PageToken::decode(&token.encode(), filters), Ok(Some(token)));
         assert_eq!(PageToken::decode("", filters), Ok(None));
+        let at = PageToken::at_position(filters, 40);
+        assert_eq!(PageToken::position(&at, filters), Ok(40));
+    }
+
+    #[test]
+    fn tokens_do_not_show_the_key_they_carry() {
+        let token = PageToken {
+            filters: 7,
+            after: "kor-khm".into(),
+        }
+        .encode();
+        let bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        assert!(!bytes.windows(7).any(|w| w == b"kor-khm"), "{token}");
+    }
+
+    #[test]
+    fn a_changed_byte_is_refused() {
+        let filters = fingerprint(&["KOR"]);
+        let token = PageToken {
+            filters,
+            after: "kor-khm".into(),
+        }
+        .encode();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        for index in [1, bytes.len() / 2, bytes.len() - 1] {
+            bytes[index] ^= 0x01;
+            let altered = URL_SAFE_NO_PAD.encode(&bytes);
+            assert!(
+                PageToken::decode(&altered, filters).is_err(),
+                "byte {index}"
+            );
+            bytes[index] ^= 0x01;
+        }
     }
 
     #[test]
@@ -87,10 +197,16 @@ mod tests {
             after: "x".into(),
         }
         .encode();
-        for raw in ["garbage!", "Zm9v", other.as_str()] {
+        let readable = URL_SAFE_NO_PAD.encode(format!("tp1:{filters:016x}:kor-khm"));
+        for raw in ["garbage!", "Zm9v", "", other.as_str(), readable.as_str()] {
+            let decoded = PageToken::decode(raw, filters);
+            if raw.is_empty() {
+                assert_eq!(decoded, Ok(None));
+                continue;
+            }
             assert!(
                 matches!(
-                    PageToken::decode(raw, filters),
+                    decoded,
                     Err(QueryError::InvalidArgument {
                         field: "page_token",
                         ..

@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use crate::domain::{Dataset, EconomyCode, Source, TradeFlow};
 
-use super::QueryError;
 use super::input::{count, economy_code, require_known, year};
+use super::paging::{PageToken, fingerprint};
+use super::{Missing, QueryError};
 
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
@@ -25,7 +26,8 @@ pub struct ProductQuery {
     pub year: i32,
     pub flow: Option<TradeFlow>,
     pub hs_digits: i32,
-    pub limit: i32,
+    pub page_size: i32,
+    pub page_token: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,9 +40,14 @@ pub struct ProductLine {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBreakdown {
+    /// This page's lines.
     pub products: Vec<ProductLine>,
     pub sources: Vec<Arc<Source>>,
     pub quoted: bool,
+    /// Lines over every page.
+    pub total: usize,
+    /// `None` on the last page.
+    pub next_page_token: Option<String>,
 }
 
 /// Which lines: one reporter's trade in one direction with one partner in one year.
@@ -52,13 +59,45 @@ pub struct ProductKey {
     pub flow: TradeFlow,
 }
 
+impl ProductKey {
+    /// "KOR's exports to KHM in 2023".
+    pub fn describe(&self) -> String {
+        let direction = match self.flow {
+            TradeFlow::Export => "exports to",
+            _ => "imports from",
+        };
+        format!(
+            "{}'s {direction} {} in {}",
+            self.reporter, self.partner, self.year
+        )
+    }
+}
+
 /// A checked product question: every field well formed and known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CheckedProductQuery {
     pub key: ProductKey,
     /// 2, 4 or 6.
     pub digits: usize,
+    /// Which lines this page holds.
+    pub window: Window,
+    /// [`fingerprint`] of the question, which its page tokens carry.
+    pub filters: u64,
+}
+
+/// A page's place in the full list: `limit` lines from `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    pub offset: usize,
     pub limit: usize,
+}
+
+impl Window {
+    /// The token for the page after this one, when `total` lines go beyond it.
+    fn next_token(self, filters: u64, total: usize) -> Option<String> {
+        let next = self.offset + self.limit;
+        (next < total).then(|| PageToken::at_position(filters, next))
+    }
 }
 
 /// What the store holds for one key, origin and HS level.
@@ -86,16 +125,26 @@ pub trait ProductLines {
     /// Every origin and level stored for `key`.
     fn levels(&self, key: &ProductKey) -> Result<Vec<LevelSummary>, QueryError>;
 
-    /// The `limit` largest positive values of `origin`'s lines `from_digits`
-    /// long, summed to their first `digits` digits; largest first, ties by code.
+    /// The positive values of `origin`'s lines `from_digits` long, summed to
+    /// their first `digits` digits, largest first, ties by code: the
+    /// `window` of that list.
     fn top(
         &self,
         key: &ProductKey,
         origin: &str,
         digits: usize,
         from_digits: usize,
-        limit: usize,
+        window: Window,
     ) -> Result<Vec<StoredLine>, QueryError>;
+
+    /// How long the whole list [`ProductLines::top`] pages through is.
+    fn count(
+        &self,
+        key: &ProductKey,
+        origin: &str,
+        digits: usize,
+        from_digits: usize,
+    ) -> Result<usize, QueryError>;
 
     /// Descriptions of `codes` among `origin`'s stored lines `codes` long.
     fn descriptions(
@@ -106,8 +155,8 @@ pub trait ProductLines {
     ) -> Result<HashMap<String, String>, QueryError>;
 }
 
-const DEFAULT_PRODUCT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 1000;
+const DEFAULT_PAGE_SIZE: usize = 20;
+const MAX_PAGE_SIZE: usize = 1000;
 
 /// Checks a product question against the snapshot: cheap, and done before
 /// any store access so a bad request never costs a query.
@@ -143,7 +192,21 @@ pub fn check_product_query(
             ));
         }
     };
-    let limit = count("limit", request.limit, DEFAULT_PRODUCT_LIMIT, MAX_LIMIT)?;
+    let limit = count(
+        "page_size",
+        request.page_size,
+        DEFAULT_PAGE_SIZE,
+        MAX_PAGE_SIZE,
+    )?;
+    let filters = fingerprint(&[
+        "products",
+        reporter.as_str(),
+        partner.as_str(),
+        &year.to_string(),
+        flow.as_str(),
+        &digits.to_string(),
+    ]);
+    let offset = PageToken::position(&request.page_token, filters)?;
     require_known(dataset, "reporter", [&reporter])?;
     require_known(dataset, "partner", [&partner])?;
     Ok(CheckedProductQuery {
@@ -154,7 +217,8 @@ pub fn check_product_query(
             flow,
         },
         digits,
-        limit,
+        window: Window { offset, limit },
+        filters,
     })
 }
 
@@ -168,7 +232,7 @@ pub fn product_breakdown(
     let levels = lines.levels(&question.key)?;
     match fullest_origin(&levels) {
         Some(origin) => computed(dataset, question, lines, &levels, origin),
-        None => quoted(dataset, &question.key, question.limit),
+        None => quoted(dataset, question),
     }
 }
 
@@ -197,9 +261,19 @@ fn computed(
         .filter(|l| l.digits >= digits)
         .max_by_key(|l| l.digits)
     else {
-        return Ok(ProductBreakdown::default());
+        return Err(QueryError::not_found(
+            Missing::Products,
+            question.key.describe(),
+            format!(
+                "no HS{digits} lines for {}: the finest level held is HS{}",
+                question.key.describe(),
+                of_origin().map(|l| l.digits).max().unwrap_or_default()
+            ),
+        ));
     };
-    let mut top = lines.top(&question.key, origin, digits, finest.digits, question.limit)?;
+    let total = lines.count(&question.key, origin, digits, finest.digits)?;
+    let window = question.window;
+    let mut top = lines.top(&question.key, origin, digits, finest.digits, window)?;
     if finest.digits != digits && of_origin().any(|l| l.digits == digits) {
         let codes: Vec<&str> = top.iter().map(|line| line.hs_code.as_str()).collect();
         let mut described = lines.descriptions(&question.key, origin, &codes)?;
@@ -209,12 +283,12 @@ fn computed(
             }
         }
     }
-    let total = finest.total_usd;
+    let total_usd = finest.total_usd;
     Ok(ProductBreakdown {
         products: top
             .into_iter()
             .map(|line| ProductLine {
-                share_pct: (total > 0.0).then(|| line.value_usd / total * 100.0),
+                share_pct: (total_usd > 0.0).then(|| line.value_usd / total_usd * 100.0),
                 value_usd: Some(line.value_usd),
                 hs_code: line.hs_code,
                 description: line.description,
@@ -226,6 +300,8 @@ fn computed(
             .map(|key| source(dataset, key))
             .collect::<Result<_, _>>()?,
         quoted: false,
+        total,
+        next_page_token: window.next_token(question.filters, total),
     })
 }
 
@@ -239,9 +315,10 @@ fn source(dataset: &Dataset, key: &str) -> Result<Arc<Source>, QueryError> {
 
 fn quoted(
     dataset: &Dataset,
-    key: &ProductKey,
-    limit: usize,
+    question: &CheckedProductQuery,
 ) -> Result<ProductBreakdown, QueryError> {
+    let key = &question.key;
+    let window = question.window;
     let ProductKey {
         reporter,
         partner,
@@ -255,20 +332,28 @@ fn quoted(
             &q.reporter == reporter && &q.partner == partner && q.year == *year && q.flow == *flow
         })
         .ok_or_else(|| {
-            QueryError::NotFound(format!(
-                "no product data on {reporter}'s {} {partner} in {year}",
-                if *flow == TradeFlow::Export {
-                    "exports to"
-                } else {
-                    "imports from"
-                }
-            ))
+            QueryError::not_found(
+                Missing::Products,
+                key.describe(),
+                format!(
+                    "no product data on {reporter}'s {} {partner} in {year}",
+                    if *flow == TradeFlow::Export {
+                        "exports to"
+                    } else {
+                        "imports from"
+                    }
+                ),
+            )
         })?;
+    let total = quoted.products.len();
     Ok(ProductBreakdown {
+        total,
+        next_page_token: window.next_token(question.filters, total),
         products: quoted
             .products
             .iter()
-            .take(limit)
+            .skip(window.offset)
+            .take(window.limit)
             .map(|description| ProductLine {
                 hs_code: String::new(),
                 description: description.clone(),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::domain::{Dataset, EconomyCode, Source, TradeFigure, TradeFlow};
 
-use super::QueryError;
 use super::input::{YearRange, count, economy_code, require_known, year};
+use super::{Missing, QueryError};
 
 /// One year of bilateral trade from the requesting reporter's point of view.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -53,10 +53,22 @@ pub fn bilateral_trade(
     let years = YearRange::parse(request.start_year, request.end_year)?;
     require_known(dataset, "reporter", [&reporter])?;
     require_known(dataset, "partner", [&partner])?;
-    Ok(BilateralTrade {
+    let trade = BilateralTrade {
         years: side(dataset, &reporter, &partner, years, false),
         mirror_years: side(dataset, &partner, &reporter, years, true),
-    })
+    };
+    if trade.years.is_empty() && trade.mirror_years.is_empty() {
+        // Never an empty answer with OK: say that nothing is held.
+        return Err(QueryError::not_found(
+            Missing::TradeData,
+            format!("{reporter}-{partner}"),
+            format!(
+                "no bilateral figures for {reporter} and {partner}{} from either side",
+                years.describe()
+            ),
+        ));
+    }
+    Ok(trade)
 }
 
 /// The figures `reporter` reports for its trade with `partner`, one entry per
@@ -167,15 +179,18 @@ pub struct RankQuery {
     pub year: i32,
     pub flow: Option<TradeFlow>,
     pub limit: i32,
-    /// Empty = the top list; one code, or several joined by '+'.
-    pub partner: String,
+    /// Empty = the top list; otherwise these partners' ranks (several:
+    /// their combined share too).
+    pub partners: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankEntry {
     /// `None` when a quoted statement gives no rank.
     pub rank: Option<u32>,
-    pub partner: String,
+    /// One partner for a computed rank; several when a quoted statement
+    /// gives one figure for them together.
+    pub partners: Vec<EconomyCode>,
     pub value_usd: Option<f64>,
     pub share_pct: Option<f64>,
     pub note: String,
@@ -203,15 +218,13 @@ pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, 
         )
     })?;
     let limit = count("limit", request.limit, DEFAULT_RANK_LIMIT, MAX_LIMIT)?;
-    let partners = match request.partner.trim() {
-        "" => Vec::new(),
-        raw => raw
-            .split('+')
-            .map(|code| economy_code("partner", code))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
+    let partners = request
+        .partners
+        .iter()
+        .map(|raw| economy_code("partners", raw))
+        .collect::<Result<Vec<_>, _>>()?;
     require_known(dataset, "reporter", [&reporter])?;
-    require_known(dataset, "partner", &partners)?;
+    require_known(dataset, "partners", &partners)?;
     let question = RankQuestion {
         reporter: &reporter,
         year,
@@ -304,7 +317,7 @@ impl RankTable {
         let (partner, value) = &self.rows[index];
         RankEntry {
             rank: Some(index as u32 + 1),
-            partner: partner.to_string(),
+            partners: vec![partner.clone()],
             value_usd: Some(*value),
             share_pct: self.share(*value),
             note: String::new(),
@@ -330,10 +343,11 @@ impl RankTable {
                         .position(|(partner, _)| partner == code)
                         .map(|index| self.entry(index))
                         .ok_or_else(|| {
-                            QueryError::NotFound(format!(
-                                "partner: '{code}' is not among {}",
-                                question.describe()
-                            ))
+                            QueryError::not_found(
+                                Missing::Ranking,
+                                code.as_str(),
+                                format!("partner: '{code}' is not among {}", question.describe()),
+                            )
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?
@@ -369,10 +383,14 @@ fn quoted_ranking(
             [] => String::new(),
             _ => format!(" for partner {}", join_codes(partners)),
         };
-        return Err(QueryError::NotFound(format!(
-            "no data on {}{about}: the store has neither complete partner figures nor a quoted rank",
-            question.describe()
-        )));
+        return Err(QueryError::not_found(
+            Missing::Ranking,
+            question.describe(),
+            format!(
+                "no data on {}{about}: the store has neither complete partner figures nor a quoted rank",
+                question.describe()
+            ),
+        ));
     }
     statements.sort_by_key(|q| (q.rank.is_none(), q.rank));
     statements.truncate(limit);
@@ -393,7 +411,7 @@ fn quoted_ranking(
             .iter()
             .map(|q| RankEntry {
                 rank: q.rank,
-                partner: join_codes(&q.partners),
+                partners: q.partners.clone(),
                 value_usd: q.value_usd,
                 share_pct: q.share_pct,
                 note: q.note.clone(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::{Mutex, broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -32,6 +32,10 @@ pub enum RefreshError {
     ShuttingDown,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// What a caller waiting only for the start hears when the run could not
+    /// be recorded; the run itself logs the store's error.
+    #[error("the run could not be recorded")]
+    NotRecorded,
 }
 
 /// Why a run ended without swapping data in.
@@ -165,6 +169,28 @@ impl Refresher {
             .map_err(|join| RefreshError::Store(StoreError::Task(join)))?
     }
 
+    /// Starts `source` and returns its record as soon as it exists: RUNNING,
+    /// or already finished when it could not start (skipped). The run goes
+    /// on in the background, as a scheduled one does.
+    pub async fn start(
+        self: &Arc<Self>,
+        source: &str,
+        trigger: Trigger,
+    ) -> Result<RunRecord, RefreshError> {
+        let adapter = self.adapter(source)?;
+        if self.tracker.is_closed() {
+            return Err(RefreshError::ShuttingDown);
+        }
+        let (begun_sender, begun) = oneshot::channel();
+        let this = Arc::clone(self);
+        self.tracker.spawn(async move {
+            let _ = this
+                .run_reporting_start(adapter, trigger, begun_sender)
+                .await;
+        });
+        begun.await.map_err(|_| RefreshError::ShuttingDown)?
+    }
+
     /// Starts `source` in the background (for the scheduler).
     pub fn spawn(self: &Arc<Self>, source: &'static str, trigger: Trigger) {
         let this = Arc::clone(self);
@@ -217,24 +243,54 @@ impl Refresher {
         adapter: Arc<dyn SourceAdapter>,
         trigger: Trigger,
     ) -> Result<RunRecord, RefreshError> {
+        let (begun, _) = oneshot::channel();
+        self.run_reporting_start(adapter, trigger, begun).await
+    }
+
+    /// Runs one source to its end; `begun` gets the run's record as soon as
+    /// it exists (RUNNING, or the finished record of a skipped run).
+    async fn run_reporting_start(
+        &self,
+        adapter: Arc<dyn SourceAdapter>,
+        trigger: Trigger,
+        begun: oneshot::Sender<Result<RunRecord, RefreshError>>,
+    ) -> Result<RunRecord, RefreshError> {
         let name = adapter.name();
         let guard = self.guards.get(name).cloned().unwrap_or_default();
         let Ok(_running) = guard.try_lock_owned() else {
             tracing::info!(source = name, "previous run still going; skipping");
             let reason = "the previous run of this source was still in progress".to_owned();
-            return Ok(self
-                .store
-                .record_skipped_run(name, trigger, RunState::SkippedOverlap, reason, now())
-                .await?);
+            let skipped = (RunState::SkippedOverlap, reason);
+            return self.record_skipped(name, trigger, skipped, begun).await;
         };
         if let Some(reason) = adapter.skip_reason() {
             tracing::info!(source = name, %reason, "source not configured; skipping");
-            return Ok(self
-                .store
-                .record_skipped_run(name, trigger, RunState::Skipped, reason, now())
-                .await?);
+            let skipped = (RunState::Skipped, reason);
+            return self.record_skipped(name, trigger, skipped, begun).await;
         }
-        let run_id = self.store.start_run(name, trigger, now()).await?;
+        let started_at = now();
+        let run_id = match self
+            .store
+            .start_run(name, trigger, started_at.clone())
+            .await
+        {
+            Ok(id) => id,
+            Err(error) => {
+                let _ = begun.send(Err(RefreshError::NotRecorded));
+                return Err(error.into());
+            }
+        };
+        let _ = begun.send(Ok(RunRecord {
+            id: run_id,
+            source: name.to_owned(),
+            trigger,
+            state: RunState::Running,
+            started_at,
+            finished_at: None,
+            rows: 0,
+            changes: 0,
+            error: String::new(),
+        }));
         let started = std::time::Instant::now();
         let record = match self.fetch_and_swap(run_id, adapter.as_ref()).await {
             Ok(record) => record,
@@ -266,6 +322,30 @@ impl Refresher {
             );
         }
         Ok(record)
+    }
+
+    /// Records a run that did not start, and tells whoever waits for its start.
+    async fn record_skipped(
+        &self,
+        name: &str,
+        trigger: Trigger,
+        (state, reason): (RunState, String),
+        begun: oneshot::Sender<Result<RunRecord, RefreshError>>,
+    ) -> Result<RunRecord, RefreshError> {
+        match self
+            .store
+            .record_skipped_run(name, trigger, state, reason, now())
+            .await
+        {
+            Ok(record) => {
+                let _ = begun.send(Ok(record.clone()));
+                Ok(record)
+            }
+            Err(error) => {
+                let _ = begun.send(Err(RefreshError::NotRecorded));
+                Err(error.into())
+            }
+        }
     }
 
     async fn fetch_and_swap(

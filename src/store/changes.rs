@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Row, Transaction, params};
 
-use crate::domain::{Batch, ChangeKind, DataChange, StatusChange};
+use crate::domain::{Batch, ChangeKind, ChangeSubject, DataChange, StatusChange};
 
 use super::runs::bad_text;
 use super::staging::GroupChange;
@@ -38,11 +38,18 @@ impl Store {
 
     /// The sequence number of the newest change, 0 when there is none.
     pub async fn latest_change_seq(&self) -> Result<i64, StoreError> {
+        Ok(self.change_seq_bounds().await?.1)
+    }
+
+    /// The oldest and newest sequence numbers held: `(0, 0)` when none is.
+    /// Sequence numbers are never reused, so after the oldest ever deleted
+    /// the oldest held is larger than 1.
+    pub async fn change_seq_bounds(&self) -> Result<(i64, i64), StoreError> {
         self.read("read changes from", |c| {
             c.query_row(
-                "SELECT coalesce(max(seq), 0) FROM data_changes",
+                "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM data_changes",
                 [],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
         })
         .await
@@ -217,7 +224,10 @@ pub(super) fn status_change(change: &StatusChange) -> PendingChange {
     };
     PendingChange {
         kind: ChangeKind::StatusChanged,
-        subject: format!("agreement {}", change.agreement_id),
+        subject: ChangeSubject::Agreement {
+            id: change.agreement_id.clone(),
+        }
+        .to_string(),
         year: None,
         old_value: text(change.old),
         new_value: text(change.new),
@@ -226,19 +236,41 @@ pub(super) fn status_change(change: &StatusChange) -> PendingChange {
 }
 
 fn indicator_subject(indicator: &str, economy: &str, vintage: &str) -> String {
-    format!("indicator {indicator} {economy} vintage {vintage}")
+    ChangeSubject::Indicator {
+        indicator: indicator.to_owned(),
+        economy: economy.to_owned(),
+        vintage: vintage.to_owned(),
+    }
+    .to_string()
 }
 
 fn flow_subject(reporter: &str, partner: &str, flow: &str) -> String {
-    format!("partner_flow {reporter}→{partner} {flow}")
+    ChangeSubject::PartnerFlow {
+        reporter: reporter.to_owned(),
+        partner: partner.to_owned(),
+        flow: flow.to_owned(),
+    }
+    .to_string()
 }
 
 fn product_subject(reporter: &str, partner: &str, flow: &str, hs: &str) -> String {
-    format!("product_flow {reporter}→{partner} {flow} HS{hs}")
+    ChangeSubject::ProductFlow {
+        reporter: reporter.to_owned(),
+        partner: partner.to_owned(),
+        flow: flow.to_owned(),
+        hs_code: hs.to_owned(),
+    }
+    .to_string()
 }
 
 fn trade_subject(reporter: &str, partner: &str, family: &str, field: &str) -> String {
-    format!("trade {reporter}→{partner} {family} {field}")
+    ChangeSubject::Trade {
+        reporter: reporter.to_owned(),
+        partner: partner.to_owned(),
+        family: family.to_owned(),
+        field: field.to_owned(),
+    }
+    .to_string()
 }
 
 /// Every figure `source` holds now, keyed as [`batch_figures`] keys them;

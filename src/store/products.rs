@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Transaction, params};
 
-use crate::query::{LevelSummary, ProductKey, ProductLines, QueryError, StoredLine};
+use crate::query::{LevelSummary, ProductKey, ProductLines, QueryError, StoredLine, Window};
 
 use super::{Store, StoreError};
 
@@ -76,22 +76,23 @@ impl ProductLines for SqlLines<'_> {
         origin: &str,
         digits: usize,
         from_digits: usize,
-        limit: usize,
+        window: Window,
     ) -> Result<Vec<StoredLine>, QueryError> {
         let (reporter, partner, year, flow) = key_params(key);
         // The stored level itself: an index range, `limit` entries long.
         const STORED: &str = "SELECT hs_code, description, value_usd FROM product_flows
              WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4 AND origin = ?5
                AND length(hs_code) = ?6 AND value_usd > 0
-             ORDER BY value_usd DESC, hs_code LIMIT ?7";
+             ORDER BY value_usd DESC, hs_code LIMIT ?7 OFFSET ?9";
         // A coarser level: the finer lines summed per prefix.
         const SUMMED: &str = "SELECT substr(hs_code, 1, ?8) AS code, '', sum(value_usd) AS total
              FROM product_flows
              WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4 AND origin = ?5
                AND length(hs_code) = ?6
              GROUP BY code HAVING total > 0
-             ORDER BY total DESC, code LIMIT ?7";
-        let limit = limit as i64;
+             ORDER BY total DESC, code LIMIT ?7 OFFSET ?9";
+        let limit = window.limit as i64;
+        let offset = window.offset as i64;
         let from = from_digits as i64;
         let mut statement = if digits == from_digits {
             self.0.prepare_cached(STORED)
@@ -108,7 +109,17 @@ impl ProductLines for SqlLines<'_> {
         };
         let rows = if digits == from_digits {
             statement.query_map(
-                params![reporter, partner, year, flow, origin, from, limit],
+                params![
+                    reporter,
+                    partner,
+                    year,
+                    flow,
+                    origin,
+                    from,
+                    limit,
+                    None::<i64>,
+                    offset
+                ],
                 line,
             )
         } else {
@@ -121,13 +132,52 @@ impl ProductLines for SqlLines<'_> {
                     origin,
                     from,
                     limit,
-                    digits as i64
+                    digits as i64,
+                    offset
                 ],
                 line,
             )
         }
         .map_err(sql_failure)?;
         rows.collect::<Result<_, _>>().map_err(sql_failure)
+    }
+
+    fn count(
+        &self,
+        key: &ProductKey,
+        origin: &str,
+        digits: usize,
+        from_digits: usize,
+    ) -> Result<usize, QueryError> {
+        let (reporter, partner, year, flow) = key_params(key);
+        // The same rows `top` pages through, counted.
+        const STORED: &str = "SELECT count(*) FROM product_flows
+             WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4 AND origin = ?5
+               AND length(hs_code) = ?6 AND value_usd > 0";
+        const SUMMED: &str = "SELECT count(*) FROM (
+               SELECT substr(hs_code, 1, ?7) AS code, sum(value_usd) AS total
+               FROM product_flows
+               WHERE reporter = ?1 AND partner = ?2 AND year = ?3 AND flow = ?4 AND origin = ?5
+                 AND length(hs_code) = ?6
+               GROUP BY code HAVING total > 0)";
+        let from = from_digits as i64;
+        let count: i64 = if digits == from_digits {
+            self.0.prepare_cached(STORED).and_then(|mut statement| {
+                statement.query_row(
+                    params![reporter, partner, year, flow, origin, from],
+                    |row| row.get(0),
+                )
+            })
+        } else {
+            self.0.prepare_cached(SUMMED).and_then(|mut statement| {
+                statement.query_row(
+                    params![reporter, partner, year, flow, origin, from, digits as i64],
+                    |row| row.get(0),
+                )
+            })
+        }
+        .map_err(sql_failure)?;
+        Ok(count as usize)
     }
 
     fn descriptions(

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use crate::domain::{RunRecord, RunState, Trigger};
 
@@ -107,6 +107,20 @@ impl Store {
                     RunState::Running.as_str()
                 ],
             )
+        })
+        .await
+    }
+
+    /// One run by id; `None` for an id never issued.
+    pub async fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
+        self.read("read a run from", move |c| {
+            c.query_row(
+                "SELECT id, source, trigger, state, started_at, finished_at, rows, changes, error
+                 FROM refresh_runs WHERE id = ?1",
+                params![id],
+                run_from_row,
+            )
+            .optional()
         })
         .await
     }

@@ -47,8 +47,49 @@ impl ProductLines for Rows {
         origin: &str,
         digits: usize,
         from_digits: usize,
-        limit: usize,
+        window: Window,
     ) -> Result<Vec<StoredLine>, QueryError> {
+        Ok(self
+            .all_lines(key, origin, digits, from_digits)
+            .into_iter()
+            .skip(window.offset)
+            .take(window.limit)
+            .collect())
+    }
+
+    fn count(
+        &self,
+        key: &ProductKey,
+        origin: &str,
+        digits: usize,
+        from_digits: usize,
+    ) -> Result<usize, QueryError> {
+        Ok(self.all_lines(key, origin, digits, from_digits).len())
+    }
+
+    fn descriptions(
+        &self,
+        key: &ProductKey,
+        origin: &str,
+        codes: &[&str],
+    ) -> Result<HashMap<String, String>, QueryError> {
+        Ok(self
+            .of(key)
+            .filter(|r| r.origin == origin && codes.contains(&r.hs_code.as_str()))
+            .map(|r| (r.hs_code.clone(), r.description.clone()))
+            .collect())
+    }
+}
+
+impl Rows {
+    /// Every line `top` pages through, in its order.
+    fn all_lines(
+        &self,
+        key: &ProductKey,
+        origin: &str,
+        digits: usize,
+        from_digits: usize,
+    ) -> Vec<StoredLine> {
         let mut sums: BTreeMap<String, (f64, String)> = BTreeMap::new();
         for row in self
             .of(key)
@@ -74,21 +115,7 @@ impl ProductLines for Rows {
                 .total_cmp(&a.value_usd)
                 .then_with(|| a.hs_code.cmp(&b.hs_code))
         });
-        lines.truncate(limit);
-        Ok(lines)
-    }
-
-    fn descriptions(
-        &self,
-        key: &ProductKey,
-        origin: &str,
-        codes: &[&str],
-    ) -> Result<HashMap<String, String>, QueryError> {
-        Ok(self
-            .of(key)
-            .filter(|r| r.origin == origin && codes.contains(&r.hs_code.as_str()))
-            .map(|r| (r.hs_code.clone(), r.description.clone()))
-            .collect())
+        lines
     }
 }
 
@@ -148,7 +175,16 @@ fn rows() -> Rows {
     ])
 }
 
-fn ask(partner: &str, digits: i32, limit: i32) -> Result<ProductBreakdown, QueryError> {
+fn ask(partner: &str, digits: i32, page_size: i32) -> Result<ProductBreakdown, QueryError> {
+    ask_page(partner, digits, page_size, "")
+}
+
+fn ask_page(
+    partner: &str,
+    digits: i32,
+    page_size: i32,
+    page_token: &str,
+) -> Result<ProductBreakdown, QueryError> {
     let dataset = dataset();
     let question = check_product_query(
         &dataset,
@@ -158,7 +194,8 @@ fn ask(partner: &str, digits: i32, limit: i32) -> Result<ProductBreakdown, Query
             year: 2022,
             flow: Some(TradeFlow::Export),
             hs_digits: digits,
-            limit,
+            page_size,
+            page_token: page_token.into(),
         },
     )?;
     product_breakdown(&dataset, &question, &rows())
@@ -192,6 +229,46 @@ fn products_at_hs6_keep_their_descriptions_and_limit() {
 }
 
 #[test]
+fn products_page_through_every_line_with_a_total() {
+    let everything = ask("KHM", 6, 1000).expect("one page");
+    assert_eq!(everything.next_page_token, None);
+    assert_eq!(everything.total, everything.products.len());
+    assert!(everything.total > 1, "the fixture needs several lines");
+
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = ask_page("KHM", 6, 1, &token).expect("a page");
+        assert_eq!(
+            page.total, everything.total,
+            "every page gives the same total"
+        );
+        paged.extend(page.products);
+        match page.next_page_token {
+            Some(next) => token = next,
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged, everything.products,
+        "pages of one are the whole list, in order"
+    );
+
+    let first = ask("KHM", 6, 1).expect("first page");
+    let token = first.next_page_token.expect("a second page");
+    assert!(
+        matches!(
+            ask_page("KHM", 4, 1, &token),
+            Err(QueryError::InvalidArgument {
+                field: "page_token",
+                ..
+            })
+        ),
+        "a token is bound to its question"
+    );
+}
+
+#[test]
 fn quoted_products_answer_where_no_lines_are_stored() {
     let breakdown = ask("VNM", 2, 1).expect("quoted");
     assert!(breakdown.quoted);
@@ -208,7 +285,8 @@ fn bad_questions_name_their_field() {
         year: 2022,
         flow: Some(TradeFlow::Export),
         hs_digits: 2,
-        limit: 0,
+        page_size: 0,
+        page_token: String::new(),
     };
     let field_of = |request: ProductQuery| match check_product_query(&dataset, &request) {
         Err(QueryError::InvalidArgument { field, .. }) => field,
@@ -230,19 +308,24 @@ fn bad_questions_name_their_field() {
     );
     assert_eq!(
         field_of(ProductQuery {
-            limit: -1,
+            page_size: -1,
             ..base.clone()
         }),
-        "limit"
+        "page_size"
     );
-    assert!(matches!(
-        check_product_query(
-            &dataset,
-            &ProductQuery {
-                partner: "USA".into(),
-                ..base
-            }
-        ),
-        Err(QueryError::NotFound(_))
-    ));
+    assert_eq!(
+        field_of(ProductQuery {
+            page_token: "not-a-token".into(),
+            ..base.clone()
+        }),
+        "page_token"
+    );
+    assert_eq!(
+        field_of(ProductQuery {
+            partner: "USA".into(),
+            ..base
+        }),
+        "partner",
+        "an economy the dataset does not know is a bad field value"
+    );
 }
