@@ -24,6 +24,10 @@ const PROTOS: &[&str] = &[
 /// protox brings the `google/protobuf` well-known types itself.
 const INCLUDES: &[&str] = &["proto", "third_party/googleapis"];
 
+/// The `google.rpc` messages every error carries in its details (built with
+/// tonic-types at run time; here only for the reflection descriptors).
+const ERROR_DETAILS: &[&str] = &["google/rpc/status.proto", "google/rpc/error_details.proto"];
+
 /// The answers served as pre-encoded bytes: every query method's response.
 const ENCODED_ANSWERS: &[&str] = &[
     "Agreement",
@@ -40,9 +44,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=third_party/googleapis");
     let descriptors = protox::compile(PROTOS, INCLUDES)?;
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    // Reflection also serves the error detail types, so a client that
+    // discovers the API by reflection (grpcurl) can decode every error.
+    let reflected = protox::compile(PROTOS.iter().chain(ERROR_DETAILS), INCLUDES)?;
     std::fs::write(
         out_dir.join("tradepact_descriptor.bin"),
-        descriptors.encode_to_vec(),
+        reflected.encode_to_vec(),
     )?;
     tonic_prost_build::configure()
         .build_client(true)

@@ -5,9 +5,14 @@ It compiles the contract in ../../proto into a temporary directory with
 grpc_tools.protoc (so it always speaks the API as it is in this checkout), then:
 
   1. lists Korea's agreements in force (ListAgreements, following page tokens)
-     with their id, name and the date they entered into force;
+     with their id, name and the date they entered into force (a
+     google.type.Date at the precision the sources give);
   2. prints Korea–Cambodia trade (GetBilateralTrade KOR/KHM) as a table, once as
-     Korea reports it (`years`) and once as Cambodia does (`mirror_years`).
+     Korea reports it (`years`) and once as Cambodia does (`mirror_years`);
+  3. sends one deliberately bad request (ListAgreements with page_size -1) and
+     prints the error details the server attaches to the INVALID_ARGUMENT
+     status (google.rpc.ErrorInfo and google.rpc.BadRequest, read with
+     grpc_status.rpc_status.from_call).
 
     python example.py --addr localhost:50051
 """
@@ -22,24 +27,39 @@ from pathlib import Path
 
 import grpc
 
-PROTO_ROOT = Path(__file__).resolve().parents[2] / "proto"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROTO_ROOT = REPO_ROOT / "proto"
+# google/type/date.proto, which the contract imports (vendored unchanged).
+GOOGLEAPIS_ROOT = REPO_ROOT / "third_party" / "googleapis"
 RPC_TIMEOUT_S = 10.0
 # Small on purpose, so that the example really follows next_page_token.
 PAGE_SIZE = 10
 
 
 def load_stubs(out_dir: Path):
-    """Generates the Python modules for every .proto under proto/ and imports them."""
+    """Generates the Python modules for every .proto under proto/tradepact/ and
+    imports them.
+
+    Only the tradepact files are generated. The Google types they import
+    (google.type.Date; google.protobuf.Timestamp and Duration) resolve from
+    third_party/googleapis and grpc_tools' own well-known types at compile
+    time, and at run time from the googleapis-common-protos and protobuf
+    packages: generating google/ modules into `out_dir` would shadow the
+    installed `google` namespace package.
+    """
     import grpc_tools
     from grpc_tools import protoc
 
     well_known = Path(grpc_tools.__file__).parent / "_proto"
-    protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in PROTO_ROOT.rglob("*.proto"))
+    protos = sorted(
+        str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / "tradepact").rglob("*.proto")
+    )
     if not protos:
-        sys.exit(f"no .proto files under {PROTO_ROOT}")
+        sys.exit(f"no .proto files under {PROTO_ROOT / 'tradepact'}")
     args = [
         "grpc_tools.protoc",
         f"--proto_path={PROTO_ROOT}",
+        f"--proto_path={GOOGLEAPIS_ROOT}",
         f"--proto_path={well_known}",
         f"--python_out={out_dir}",
         f"--grpc_python_out={out_dir}",
@@ -59,7 +79,9 @@ def load_stubs(out_dir: Path):
 
 
 def format_date(date) -> str:
-    """A tradepact Date at its precision: 2015-12-20, 2015-12, 2015, or 'unknown'."""
+    """A google.type.Date at its precision: 2015-12-20, 2015-12, 2015, or
+    'unknown' (tradepact leaves month and day 0 when the sources do not give
+    them)."""
     if not date.year:
         return "unknown"
     if not date.month:
@@ -146,6 +168,58 @@ def bilateral_trade(stubs, channel, reporter: str, partner: str) -> None:
     print_trade_table(f"as {partner} reports it (mirror_years)", response.mirror_years)
 
 
+def print_error_details(error: grpc.RpcError) -> bool:
+    """Prints the rich error details of a failed call: the google.rpc.Status in
+    its `grpc-status-details-bin` trailer, whose `details` are Any messages.
+    Returns False when the call carried none."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    print(f"  status: {error.code().name}: {error.details()}")
+    # None when the server sent no details; the Status' code and message are
+    # the call's own.
+    status = rpc_status.from_call(error)
+    if status is None:
+        print("  (no error details)")
+        return False
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            metadata = ", ".join(f"{k}={v}" for k, v in sorted(info.metadata.items()))
+            print(f"  ErrorInfo: reason {info.reason}, domain {info.domain}, metadata {{{metadata}}}")
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            for violation in bad_request.field_violations:
+                print(f"  BadRequest: field {violation.field}: {violation.description}")
+        elif detail.Is(error_details_pb2.ResourceInfo.DESCRIPTOR):
+            resource = error_details_pb2.ResourceInfo()
+            detail.Unpack(resource)
+            print(f"  ResourceInfo: {resource.resource_type} {resource.resource_name!r}")
+        else:
+            # Unknown detail types are skipped, as clients should.
+            print(f"  (a detail of type {detail.type_url})")
+    return True
+
+
+def bad_request(stubs, channel) -> bool:
+    """Sends ListAgreements with a negative page size and prints the details
+    of the INVALID_ARGUMENT answer. Returns False when the call did not fail
+    with details."""
+    pb, pb_grpc = stubs["agreements_pb2"], stubs["agreements_pb2_grpc"]
+    service = pb_grpc.AgreementServiceStub(channel)
+    print("Error details of a bad request (ListAgreements with page_size -1)")
+    try:
+        service.ListAgreements(pb.ListAgreementsRequest(page_size=-1), timeout=RPC_TIMEOUT_S)
+    except grpc.RpcError as error:
+        if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise
+        return print_error_details(error)
+    print("  the server accepted page_size -1")
+    return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -160,6 +234,10 @@ def main() -> int:
                 list_in_force(stubs, channel, "KOR")
                 print()
                 bilateral_trade(stubs, channel, "KOR", "KHM")
+                print()
+                if not bad_request(stubs, channel):
+                    print(f"{args.addr}: no error details for a bad request", file=sys.stderr)
+                    return 1
             except grpc.RpcError as error:
                 print(f"{args.addr}: {error.code().name}: {error.details()}", file=sys.stderr)
                 return 1

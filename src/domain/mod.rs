@@ -26,7 +26,7 @@ pub use registry::{
     RegisteredEconomy, Registry, RegistryError, RegistrySource, normalise, registry,
 };
 pub use run::{Batch, ChangeKind, DataChange, RunRecord, RunState, StatusChange, Trigger};
-pub use subject::ChangeSubject;
+pub use subject::{ChangeSubject, LineCounts};
 pub use trade::{PartnerFlow, ProductFlow, QuotedProducts, QuotedRank, TradeFigure, TradeFlow};
 
 /// The `origin` of rows that come from the built-in dataset.

@@ -28,6 +28,14 @@ pub enum ChangeSubject {
         flow: String,
         hs_code: String,
     },
+    /// A whole level of product lines, summarised.
+    ProductLines {
+        reporter: String,
+        partner: String,
+        flow: String,
+        digits: u8,
+        counts: LineCounts,
+    },
     /// One figure of a bilateral year, kept per source family.
     Trade {
         reporter: String,
@@ -35,6 +43,16 @@ pub enum ChangeSubject {
         family: String,
         field: String,
     },
+}
+
+/// How a level of product lines changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LineCounts {
+    pub added: u64,
+    pub revised: u64,
+    pub removed: u64,
+    /// Lines held after the change.
+    pub lines: u64,
 }
 
 impl fmt::Display for ChangeSubject {
@@ -57,6 +75,17 @@ impl fmt::Display for ChangeSubject {
                 flow,
                 hs_code,
             } => write!(f, "product_flow {reporter}→{partner} {flow} HS{hs_code}"),
+            Self::ProductLines {
+                reporter,
+                partner,
+                flow,
+                digits,
+                counts,
+            } => write!(
+                f,
+                "product_flows {reporter}→{partner} {flow} HS{digits} ({} new, {} revised, {} removed of {} lines)",
+                counts.added, counts.revised, counts.removed, counts.lines
+            ),
             Self::Trade {
                 reporter,
                 partner,
@@ -100,6 +129,37 @@ impl ChangeSubject {
                     partner,
                     flow: owned(flow),
                     hs_code: hs.strip_prefix("HS")?.to_owned(),
+                })
+            }
+            (
+                "product_flows",
+                [
+                    pair_word,
+                    flow,
+                    hs,
+                    added,
+                    "new,",
+                    revised,
+                    "revised,",
+                    removed,
+                    "removed",
+                    "of",
+                    lines,
+                    "lines)",
+                ],
+            ) => {
+                let (reporter, partner) = pair(pair_word)?;
+                Some(Self::ProductLines {
+                    reporter,
+                    partner,
+                    flow: owned(flow),
+                    digits: hs.strip_prefix("HS")?.parse().ok()?,
+                    counts: LineCounts {
+                        added: added.strip_prefix('(')?.parse().ok()?,
+                        revised: revised.parse().ok()?,
+                        removed: removed.parse().ok()?,
+                        lines: lines.parse().ok()?,
+                    },
                 })
             }
             ("trade", [pair_word, family, field]) => {
@@ -149,6 +209,18 @@ mod tests {
                 partner: s("KHM"),
                 family: s("customs"),
                 field: s("exports_usd"),
+            },
+            ChangeSubject::ProductLines {
+                reporter: s("KOR"),
+                partner: s("KHM"),
+                flow: s("export"),
+                digits: 6,
+                counts: LineCounts {
+                    added: 3,
+                    revised: 2,
+                    removed: 0,
+                    lines: 435,
+                },
             },
         ];
         for subject in subjects {

@@ -192,6 +192,107 @@ fn status_of(response: &Response<Body>) -> tonic::Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic::Status;
+    use tonic_types::StatusExt;
+
+    /// The layer over a method that takes `delay` to answer OK.
+    fn layered(
+        max_in_flight: usize,
+        timeout: Duration,
+        delay: Duration,
+    ) -> impl Service<Request<Body>, Response = Response<Body>, Error = std::convert::Infallible> + Clone
+    {
+        let policy = CallPolicy {
+            metrics: Metrics::new().expect("metrics"),
+            permits: Arc::new(Semaphore::new(max_in_flight)),
+            max_in_flight,
+            timeout,
+            compression: AnswerCompression::Off,
+        };
+        let slow = tower::service_fn(move |_request: Request<Body>| async move {
+            tokio::time::sleep(delay).await;
+            Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+        });
+        CallLayer::new(policy).layer(slow)
+    }
+
+    fn call(path: &str) -> Request<Body> {
+        Request::builder()
+            .uri(path)
+            .body(Body::empty())
+            .expect("a request")
+    }
+
+    fn status(response: &Response<Body>) -> Status {
+        Status::from_header_map(response.headers()).expect("a grpc-status")
+    }
+
+    #[tokio::test]
+    async fn a_call_past_the_limit_is_shed_at_once_with_its_reason() {
+        use tower::ServiceExt;
+        let service = layered(1, Duration::from_secs(10), Duration::from_millis(500));
+        const GET: &str = "/tradepact.v1.AgreementService/GetAgreement";
+        let holding = service.clone().oneshot(call(GET));
+        let meanwhile = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let started = Instant::now();
+            let shed = service.clone().oneshot(call(GET)).await;
+            let elapsed = started.elapsed();
+            let health = service
+                .clone()
+                .oneshot(call("/grpc.health.v1.Health/Check"))
+                .await;
+            (shed, elapsed, health)
+        };
+        let (held, (shed, elapsed, health)) = tokio::join!(holding, meanwhile);
+        assert!(elapsed < Duration::from_millis(400), "shed, not queued");
+        let shed = status(&shed.expect("infallible"));
+        assert_eq!(shed.code(), tonic::Code::ResourceExhausted);
+        assert!(shed.message().contains("limit of 1 calls"), "{shed:?}");
+        assert_eq!(
+            shed.get_error_details()
+                .error_info()
+                .map(|i| i.reason.clone()),
+            Some(errors::reason::OVERLOADED.to_owned())
+        );
+        assert!(
+            health
+                .expect("infallible")
+                .headers()
+                .get("grpc-status")
+                .is_none(),
+            "health checks are never shed"
+        );
+        let held = held.expect("infallible");
+        assert!(
+            held.headers().get("grpc-status").is_none(),
+            "the first call was answered"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_past_the_time_limit_is_deadline_exceeded() {
+        use tower::ServiceExt;
+        let service = layered(4, Duration::from_millis(100), Duration::from_secs(5));
+        let started = Instant::now();
+        let response = service
+            .oneshot(call("/tradepact.v1.TradeService/GetProductBreakdown"))
+            .await
+            .expect("infallible");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "cut at the limit"
+        );
+        let cut = status(&response);
+        assert_eq!(cut.code(), tonic::Code::DeadlineExceeded);
+        assert!(cut.message().contains("100 ms"), "{cut:?}");
+        assert_eq!(
+            cut.get_error_details()
+                .error_info()
+                .map(|i| i.reason.clone()),
+            Some(errors::reason::TIMED_OUT.to_owned())
+        );
+    }
 
     #[test]
     fn new_request_ids_are_distinct_version_4_uuids() {

@@ -4,14 +4,16 @@
 //!
 //! A token is `base64url(version ‖ nonce ‖ AES-256-GCM(filters ‖ after))`:
 //! a client can neither read the internal key it carries nor forge or alter
-//! one (the tag fails). The key is random per process unless the operator
+//! one (the tag fails). The nonce is a keyed hash of the sealed bytes (a
+//! synthetic IV), so the same page always gets the same token: two spellings
+//! of one question give equal answers, and cached answers stay valid. The key is random per process unless the operator
 //! gives one (`--page-token-key`), which every replica behind one address
 //! must share so a token from one replica works on the next.
 
 use std::sync::OnceLock;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::digest;
+use aws_lc_rs::{digest, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -23,26 +25,54 @@ const VERSION: u8 = 1;
 /// never opens as a page token.
 const CONTEXT: &[u8] = b"tradepact page token";
 
-static KEY: OnceLock<LessSafeKey> = OnceLock::new();
-
-/// Seals tokens with a key derived from `material` (SHA-256) instead of a
-/// random one. Call once, before serving; returns false when a key was
-/// already in use (the first stays, so tokens already issued keep working).
-pub fn use_key_material(material: &[u8]) -> bool {
-    let digest = digest::digest(&digest::SHA256, material);
-    KEY.set(sealing_key(digest.as_ref())).is_ok()
+/// The two keys one secret gives: one seals, one derives nonces.
+struct Keys {
+    sealing: LessSafeKey,
+    nonces: hmac::Key,
 }
 
-fn key() -> &'static LessSafeKey {
-    KEY.get_or_init(|| {
-        let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut bytes).expect("the system random source failed");
-        sealing_key(&bytes)
+static KEYS: OnceLock<Keys> = OnceLock::new();
+
+/// Seals tokens with keys derived from `material` instead of random ones.
+/// Call once, before serving; returns false when keys were already in use
+/// (the first stay, so tokens already issued keep working).
+pub fn use_key_material(material: &[u8]) -> bool {
+    KEYS.set(Keys::from_material(material)).is_ok()
+}
+
+fn keys() -> &'static Keys {
+    KEYS.get_or_init(|| {
+        let mut material = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut material).expect("the system random source failed");
+        Keys::from_material(&material)
     })
 }
 
-fn sealing_key(bytes: &[u8]) -> LessSafeKey {
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("a 32-byte AES-256 key"))
+impl Keys {
+    fn from_material(material: &[u8]) -> Self {
+        let derive = |purpose: &[u8]| {
+            let mut context = digest::Context::new(&digest::SHA256);
+            context.update(purpose);
+            context.update(material);
+            context.finish()
+        };
+        let sealing = derive(b"tradepact page token sealing key");
+        let nonces = derive(b"tradepact page token nonce key");
+        Self {
+            sealing: LessSafeKey::new(
+                UnboundKey::new(&AES_256_GCM, sealing.as_ref()).expect("a 32-byte AES-256 key"),
+            ),
+            nonces: hmac::Key::new(hmac::HMAC_SHA256, nonces.as_ref()),
+        }
+    }
+
+    /// The nonce for `plain`: distinct for distinct tokens, equal for equal ones.
+    fn nonce_for(&self, plain: &[u8]) -> [u8; NONCE_LEN] {
+        let tag = hmac::sign(&self.nonces, plain);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&tag.as_ref()[..NONCE_LEN]);
+        nonce
+    }
 }
 
 /// Where the next page starts, for a given set of filters.
@@ -56,11 +86,11 @@ pub struct PageToken {
 
 impl PageToken {
     pub fn encode(&self) -> String {
-        let mut nonce = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce).expect("the system random source failed");
+        let keys = keys();
         let mut sealed = self.filters.to_be_bytes().to_vec();
         sealed.extend_from_slice(self.after.as_bytes());
-        key()
+        let nonce = keys.nonce_for(&sealed);
+        keys.sealing
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(CONTEXT),
@@ -90,7 +120,8 @@ impl PageToken {
         let (nonce, sealed) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| foreign())?;
         let mut sealed = sealed.to_vec();
-        let opened = key()
+        let opened = keys()
+            .sealing
             .open_in_place(nonce, Aad::from(CONTEXT), &mut sealed)
             .map_err(|_| foreign())?;
         if opened.len() < 8 {
@@ -156,6 +187,19 @@ mod tests {
         assert_eq!(PageToken::decode("", filters), Ok(None));
         let at = PageToken::at_position(filters, 40);
         assert_eq!(PageToken::position(&at, filters), Ok(40));
+    }
+
+    #[test]
+    fn a_page_has_one_token_and_pages_have_different_ones() {
+        let token = |after: &str| {
+            PageToken {
+                filters: 9,
+                after: after.into(),
+            }
+            .encode()
+        };
+        assert_eq!(token("kor-khm"), token("kor-khm"));
+        assert_ne!(token("kor-khm"), token("kor-idn"));
     }
 
     #[test]

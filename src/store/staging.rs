@@ -28,7 +28,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::background::{self, BackgroundError, BackgroundTask};
-use crate::domain::{ChangeKind, EconomyCode, HsCode, ProductPage, TradeFlow};
+use crate::domain::{
+    ChangeKind, ChangeSubject, EconomyCode, HsCode, LineCounts, ProductPage, TradeFlow,
+};
 
 use super::{Store, StoreError};
 
@@ -84,17 +86,19 @@ impl GroupChange {
     /// What `data_changes.subject` says, e.g. `product_flows KOR→KHM export
     /// HS6 (3 new, 2 revised, 0 removed of 435 lines)`.
     pub fn subject(&self) -> String {
-        format!(
-            "product_flows {}→{} {} HS{} ({} new, {} revised, {} removed of {} lines)",
-            self.reporter,
-            self.partner,
-            self.flow.as_str(),
-            self.digits,
-            self.added,
-            self.revised,
-            self.removed,
-            self.lines
-        )
+        ChangeSubject::ProductLines {
+            reporter: self.reporter.to_string(),
+            partner: self.partner.to_string(),
+            flow: self.flow.as_str().to_owned(),
+            digits: self.digits,
+            counts: LineCounts {
+                added: self.added,
+                revised: self.revised,
+                removed: self.removed,
+                lines: self.lines,
+            },
+        }
+        .to_string()
     }
 }
 

@@ -26,7 +26,15 @@ async fn korea_cambodia_is_in_force_since_december_2022() {
         .expect("kor-khm exists");
     assert_eq!(khm.status, AgreementStatus::InForce as i32);
     assert_eq!(khm.status_since, date(2022, 12, 1));
-    assert_eq!(khm.parties, ["KOR", "KHM"]);
+    let parties: Vec<_> = khm
+        .parties
+        .iter()
+        .map(|p| (p.code.as_str(), p.kind))
+        .collect();
+    let economy = pb::PartyKind::Economy as i32;
+    assert_eq!(parties, [("KOR", economy), ("KHM", economy)]);
+    assert_eq!(khm.designation, "FTA");
+    assert_eq!(khm.kinds, [pb::AgreementKind::FreeTradeAgreement as i32]);
     assert!(!khm.sources.is_empty() || khm.events.iter().all(|e| !e.sources.is_empty()));
     app.stop().await;
 }
@@ -100,6 +108,7 @@ async fn korea_cambodia_rounds_one_to_four_were_all_virtual() {
         .agreements
         .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
             agreement_id: "kor-khm".into(),
+            ..Default::default()
         })
         .await
         .expect("rounds")
@@ -112,10 +121,10 @@ async fn korea_cambodia_rounds_one_to_four_were_all_virtual() {
     assert_eq!(
         dates,
         [
-            (1, date(2020, 7, 30), date(2020, 7, 31)),
-            (2, date(2020, 8, 31), date(2020, 9, 3)),
-            (3, date(2020, 10, 6), date(2020, 10, 8)),
-            (4, date(2020, 11, 18), date(2020, 11, 20)),
+            (Some(1), date(2020, 7, 30), date(2020, 7, 31)),
+            (Some(2), date(2020, 8, 31), date(2020, 9, 3)),
+            (Some(3), date(2020, 10, 6), date(2020, 10, 8)),
+            (Some(4), date(2020, 11, 18), date(2020, 11, 20)),
         ]
     );
     assert!(
@@ -361,5 +370,58 @@ async fn get_agreement_is_full_unless_the_basic_view_is_asked_for() {
     assert!(answers[2].events.is_empty() && answers[2].sources.is_empty());
     assert_eq!(answers[2].status, answers[0].status);
     assert_eq!(answers[2].status_since, answers[0].status_since);
+    app.stop().await;
+}
+
+async fn rounds_page(
+    app: &mut crate::helpers::TestApp,
+    agreement_id: &str,
+    page_size: i32,
+    page_token: String,
+) -> Result<pb::ListNegotiationRoundsResponse, tonic::Status> {
+    app.agreements
+        .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
+            agreement_id: agreement_id.into(),
+            page_size,
+            page_token,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn rounds_come_in_pages_that_add_up_to_the_whole_list() {
+    let mut app = spawn_app().await;
+    let whole = rounds_page(&mut app, "kor-khm", 0, String::new())
+        .await
+        .expect("one page");
+    assert!(whole.next_page_token.is_empty());
+    assert_eq!(whole.total_size as usize, whole.rounds.len());
+    assert!(whole.rounds.len() > 2, "kor-khm has several rounds");
+
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = rounds_page(&mut app, "kor-khm", 2, token)
+            .await
+            .expect("a page");
+        assert!(page.rounds.len() <= 2);
+        assert_eq!(page.total_size, whole.total_size);
+        paged.extend(page.rounds);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, whole.rounds);
+
+    let first = rounds_page(&mut app, "kor-khm", 1, String::new())
+        .await
+        .expect("first page");
+    let refused = rounds_page(&mut app, "kor-idn", 1, first.next_page_token)
+        .await
+        .expect_err("a token belongs to its agreement");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().starts_with("page_token:"), "{refused:?}");
     app.stop().await;
 }

@@ -115,22 +115,16 @@ async fn a_refresh_killed_mid_run_leaves_the_old_data_and_an_interrupted_run() {
         format!("Bearer {TOKEN}").parse().expect("header"),
     );
     let mut refresh = RefreshServiceClient::new(channel(&address).await);
-    let pending = tokio::spawn(async move { refresh.trigger_refresh(trigger).await });
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !runs(channel(&address).await)
+    let started = refresh
+        .trigger_refresh(trigger)
         .await
-        .iter()
-        .any(|run| run.state == pb::RunState::Running as i32)
-    {
-        assert!(Instant::now() < deadline, "the run never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        .expect("TriggerRefresh")
+        .into_inner();
+    assert_eq!(started.state(), pb::RunState::Running, "returned at once");
+    let listed = runs(channel(&address).await).await;
+    assert_eq!(listed.first().map(|run| run.id), Some(started.id));
     first.kill().expect("SIGKILL");
     first.wait().expect("reaped");
-    assert!(
-        pending.await.expect("task").is_err(),
-        "the call died with the process"
-    );
 
     let integrity: String = rusqlite::Connection::open(dir.path().join("tradepact.db"))
         .and_then(|c| c.query_row("PRAGMA integrity_check", [], |row| row.get(0)))

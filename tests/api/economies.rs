@@ -104,17 +104,17 @@ async fn a_page_token_carries_over_between_names_of_one_party() {
 #[tokio::test]
 async fn rankings_products_and_indicators_take_names_too() {
     let mut app = spawn_app().await;
-    let rank = |reporter: &str, partner: &str| pb::RankPartnersRequest {
+    let rank = |reporter: &str, partners: &[&str]| pb::RankPartnersRequest {
         reporter: reporter.into(),
         year: 2019,
         flow: TradeFlow::Export as i32,
         limit: 0,
-        partner: partner.into(),
+        partners: partners.iter().map(|p| (*p).to_owned()).collect(),
     };
-    let by_code = app.trade.rank_partners(rank("KOR", "CHN+USA")).await;
+    let by_code = app.trade.rank_partners(rank("KOR", &["CHN", "USA"])).await;
     let by_name = app
         .trade
-        .rank_partners(rank("South Korea", "China + United States"))
+        .rank_partners(rank("South Korea", &["China", " United States"]))
         .await;
     let by_code = by_code.expect("ranking by code").into_inner();
     assert_eq!(by_name.expect("ranking by name").into_inner(), by_code);
@@ -139,7 +139,7 @@ async fn rankings_products_and_indicators_take_names_too() {
         year: 2019,
         flow: TradeFlow::Export as i32,
         hs_digits: 2,
-        limit: 0,
+        ..Default::default()
     };
     let by_code = app
         .trade
@@ -161,18 +161,18 @@ async fn rankings_products_and_indicators_take_names_too() {
 }
 
 #[tokio::test]
-async fn unknown_economies_stay_not_found_or_invalid() {
+async fn unknown_economies_are_invalid_arguments() {
     let mut app = spawn_app().await;
-    // Well formed, but no economy: NOT_FOUND as before.
+    // Well formed, but no economy: the field's value is wrong (AIP-193).
     assert_status(
         app.bilateral("KOR", "Atlantis").await,
-        tonic::Code::NotFound,
+        tonic::Code::InvalidArgument,
         "partner",
     );
-    // Known to the registry but not held by the dataset: NOT_FOUND, by code.
+    // Known to the registry but not held by the dataset: named by code.
     assert_status(
         app.bilateral("KOR", "Kosovo").await,
-        tonic::Code::NotFound,
+        tonic::Code::InvalidArgument,
         "XKX",
     );
     // Neither a code nor a name tradepact knows.

@@ -13,6 +13,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 use tradepact::config::Settings;
+use tradepact::grpc::google_type::Date;
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
 use tradepact::grpc::pb::indicator_service_client::IndicatorServiceClient;
@@ -156,7 +157,7 @@ impl TestApp {
         self.agreements
             .get_agreement(pb::GetAgreementRequest {
                 id: id.into(),
-                as_of: as_of.map(|(year, month, day)| pb::Date { year, month, day }),
+                as_of: as_of.map(|(year, month, day)| Date { year, month, day }),
                 ..Default::default()
             })
             .await
@@ -212,8 +213,8 @@ pub fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
-pub fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
-    Some(pb::Date { year, month, day })
+pub fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
 }
 
 /// Asserts a status code and that the message names `needle` (a field).
@@ -232,7 +233,53 @@ pub fn assert_status<T: std::fmt::Debug>(
                 "message '{}' should name '{needle}'",
                 status.message()
             );
+            assert_error_details(&status);
         }
+    }
+}
+
+/// Every error carries `ErrorInfo` in tradepact's domain; a bad field also
+/// a `BadRequest` violation naming the field the message starts with; a
+/// missing resource a `ResourceInfo`.
+#[track_caller]
+pub fn assert_error_details(status: &tonic::Status) {
+    use tonic_types::StatusExt;
+    let details = status.get_error_details();
+    let info = details
+        .error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo on {status:?}"));
+    assert_eq!(info.domain, "tradepact.dev");
+    assert!(
+        !info.reason.is_empty()
+            && info
+                .reason
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_'),
+        "reason '{}' is not UPPER_SNAKE_CASE",
+        info.reason
+    );
+    match status.code() {
+        tonic::Code::InvalidArgument => {
+            let violations = &details
+                .bad_request()
+                .unwrap_or_else(|| panic!("no BadRequest on {status:?}"))
+                .field_violations;
+            assert_eq!(violations.len(), 1, "{violations:?}");
+            let field = &violations[0].field;
+            assert!(
+                status.message().starts_with(&format!("{field}: ")),
+                "message '{}' should start with the violated field '{field}'",
+                status.message()
+            );
+            assert_eq!(info.metadata.get("field"), Some(field));
+        }
+        tonic::Code::NotFound => {
+            let resource = details
+                .resource_info()
+                .unwrap_or_else(|| panic!("no ResourceInfo on {status:?}"));
+            assert!(!resource.resource_name.is_empty(), "{resource:?}");
+        }
+        _ => {}
     }
 }
 
@@ -243,4 +290,55 @@ pub fn assert_close(actual: Option<f64>, expected: f64, tolerance: f64) {
         (actual - expected).abs() <= tolerance,
         "expected {expected} ± {tolerance}, got {actual}"
     );
+}
+
+/// Opens `WatchChanges` with `request` and returns every change the replay
+/// sends, up to its CAUGHT_UP marker, with that marker's resume point.
+pub async fn replayed_changes(
+    app: &TestApp,
+    request: pb::WatchChangesRequest,
+) -> (Vec<pb::DataChange>, i64) {
+    let mut stream = app
+        .refresh
+        .clone()
+        .watch_changes(request)
+        .await
+        .expect("WatchChanges")
+        .into_inner();
+    let mut changes = Vec::new();
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+            .await
+            .expect("the replay ends with CAUGHT_UP within 10 s")
+            .expect("the stream is healthy")
+            .expect("the stream stays open");
+        match message.kind() {
+            pb::WatchEventKind::Changes => changes.extend(message.changes),
+            pb::WatchEventKind::CaughtUp => return (changes, message.resume_after_seq),
+            other => panic!("unexpected {other:?} during the replay"),
+        }
+    }
+}
+
+/// Follows a run TriggerRefresh started until it is no longer RUNNING
+/// (GetRefreshRun every 50 ms, for at most 30 s).
+pub async fn finished_run(app: &TestApp, run: pb::RefreshRun) -> pb::RefreshRun {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut current = run;
+    while current.state() == pb::RunState::Running {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run {} still RUNNING after 30 s",
+            current.id
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        current = app
+            .refresh
+            .clone()
+            .get_refresh_run(pb::GetRefreshRunRequest { id: current.id })
+            .await
+            .expect("GetRefreshRun")
+            .into_inner();
+    }
+    current
 }

@@ -6,7 +6,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tradepact::config::{Secret, Settings};
 use tradepact::grpc::pb;
@@ -14,7 +13,7 @@ use tradepact::grpc::pb::{RunState, TradeFlow};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{TestApp, spawn_app_with, with_bearer};
+use crate::helpers::{TestApp, finished_run, replayed_changes, spawn_app_with, with_bearer};
 use crate::upstream::{self, Upstream, json};
 
 const TOKEN: &str = "test-admin-token";
@@ -178,8 +177,10 @@ fn hs6_settings(upstream: &Upstream, per_request: usize) -> impl FnOnce(&mut Set
     }
 }
 
+/// TriggerRefresh of comtrade, followed to the run's end.
 async fn trigger(app: &TestApp) -> pb::RefreshRun {
-    app.refresh
+    let started = app
+        .refresh
         .clone()
         .trigger_refresh(with_bearer(
             pb::TriggerRefreshRequest {
@@ -189,7 +190,8 @@ async fn trigger(app: &TestApp) -> pb::RefreshRun {
         ))
         .await
         .expect("TriggerRefresh")
-        .into_inner()
+        .into_inner();
+    finished_run(app, started).await
 }
 
 async fn products(
@@ -206,7 +208,8 @@ async fn products(
             year: 2022,
             flow: flow.into(),
             hs_digits,
-            limit: 0,
+            page_size: 1000,
+            ..Default::default()
         })
         .await
         .map(tonic::Response::into_inner)
@@ -374,36 +377,44 @@ async fn a_malformed_page_mid_run_fails_the_run_and_keeps_the_old_lines() {
         .find(|p| p.hs_code == "870321")
         .expect("cars");
     assert_eq!(cars.value_usd, Some(116_500.0));
-    let mut changes = app
-        .refresh
-        .clone()
-        .watch_changes(pb::WatchChangesRequest {
+    let (changes, _) = replayed_changes(
+        &app,
+        pb::WatchChangesRequest {
             after_seq: Some(0),
             source: "comtrade".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    use pb::change_subject::Subject;
+    let revised: Vec<_> = changes
+        .iter()
+        .filter(|change| change.run_id == run.id)
+        .filter_map(|change| match &change.subject {
+            Some(pb::ChangeSubject {
+                subject: Some(Subject::ProductLines(lines)),
+            }) if lines.partner == "KHM"
+                && lines.flow() == TradeFlow::Export
+                && lines.hs_digits == 6 =>
+            {
+                Some((change.kind(), lines))
+            }
+            _ => None,
         })
-        .await
-        .expect("WatchChanges")
-        .into_inner();
-    let mut revised = None;
-    while let Ok(Ok(Some(change))) =
-        tokio::time::timeout(Duration::from_secs(2), changes.message()).await
-    {
-        if change
-            .subject
-            .starts_with("product_flows KOR→KHM export HS6")
-            && change.run_id == run.id
-        {
-            revised = Some(change);
-        }
-    }
-    let revised = revised.expect("one change for Cambodia's HS6 exports");
-    assert_eq!(revised.kind(), pb::ChangeKind::RevisedFigure);
-    assert!(
-        revised
-            .subject
-            .contains("(0 new, 1 revised, 0 removed of 3 lines)"),
-        "{}",
-        revised.subject
+        .collect();
+    assert_eq!(revised.len(), 1, "one change for Cambodia's HS6 exports");
+    let (kind, lines) = revised[0];
+    assert_eq!(kind, pb::ChangeKind::RevisedFigure);
+    assert_eq!(
+        (
+            lines.reporter.as_str(),
+            lines.flow(),
+            lines.added,
+            lines.revised,
+            lines.removed,
+            lines.lines
+        ),
+        ("KOR", TradeFlow::Export, 0, 1, 0, 3)
     );
 
     let dir = app.stop().await;

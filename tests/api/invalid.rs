@@ -44,7 +44,11 @@ fn rank(flow: i32, year: i32, limit: i32, partner: &str) -> pb::RankPartnersRequ
         year,
         flow,
         limit,
-        partner: partner.into(),
+        partners: Some(partner)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -55,17 +59,21 @@ fn products(flow: i32, hs_digits: i32) -> pb::GetProductBreakdownRequest {
         year: 2019,
         flow,
         hs_digits,
-        limit: 0,
+        ..Default::default()
     }
 }
 
-fn series(economy: &str, indicator: &str, vintage: &str) -> pb::GetIndicatorSeriesRequest {
+fn series(
+    economy: &str,
+    indicator: &str,
+    vintage: Option<(i32, i32, i32)>,
+) -> pb::GetIndicatorSeriesRequest {
     pb::GetIndicatorSeriesRequest {
         economy: economy.into(),
         indicator: indicator.into(),
         start_year: 0,
         end_year: 0,
-        vintage: vintage.into(),
+        vintage: vintage.and_then(|(year, month, day)| date(year, month, day)),
     }
 }
 
@@ -120,7 +128,8 @@ rejects!(malformed_party, InvalidArgument, "party", |app| app
         party: "K0R".into(),
         ..Default::default()
     })));
-rejects!(unknown_party, NotFound, "party", |app| app
+// An unknown value in a request field is the request's fault (AIP-193).
+rejects!(unknown_party, InvalidArgument, "party", |app| app
     .agreements
     .list_agreements(list(pb::ListAgreementsRequest {
         party: "XYZ".into(),
@@ -167,14 +176,28 @@ rejects!(
     |app| app
         .agreements
         .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
-            agreement_id: String::new()
+            agreement_id: String::new(),
+            ..Default::default()
         })
 );
 rejects!(unknown_rounds_agreement_id, NotFound, "kor-zzz", |app| app
     .agreements
     .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
-        agreement_id: "kor-zzz".into()
+        agreement_id: "kor-zzz".into(),
+        ..Default::default()
     }));
+rejects!(
+    negative_rounds_page_size,
+    InvalidArgument,
+    "page_size",
+    |app| app
+        .agreements
+        .list_negotiation_rounds(pb::ListNegotiationRoundsRequest {
+            agreement_id: "kor-khm".into(),
+            page_size: -1,
+            ..Default::default()
+        })
+);
 
 rejects!(empty_reporter, InvalidArgument, "reporter", |app| app
     .trade
@@ -182,7 +205,7 @@ rejects!(empty_reporter, InvalidArgument, "reporter", |app| app
 rejects!(malformed_reporter, InvalidArgument, "reporter", |app| app
     .trade
     .get_bilateral_trade(bilateral("K", "KHM", 0, 0)));
-rejects!(unknown_partner, NotFound, "partner", |app| app
+rejects!(unknown_partner, InvalidArgument, "partner", |app| app
     .trade
     .get_bilateral_trade(bilateral("KOR", "ZZZ", 0, 0)));
 rejects!(
@@ -239,6 +262,17 @@ rejects!(
         .get_product_breakdown(products(TradeFlow::Total as i32, 2))
 );
 rejects!(
+    products_with_a_forged_page_token,
+    InvalidArgument,
+    "page_token",
+    |app| app
+        .trade
+        .get_product_breakdown(pb::GetProductBreakdownRequest {
+            page_token: "AQ".repeat(20),
+            ..products(TradeFlow::Export as i32, 2)
+        })
+);
+rejects!(
     products_without_flow,
     InvalidArgument,
     "flow: is required: TRADE_FLOW_EXPORT or TRADE_FLOW_IMPORT",
@@ -266,22 +300,37 @@ rejects!(
 
 rejects!(empty_economy, InvalidArgument, "economy", |app| app
     .indicators
-    .get_indicator_series(series("", GDP_GROWTH, "")));
+    .get_indicator_series(series("", GDP_GROWTH, None)));
 rejects!(empty_indicator, InvalidArgument, "indicator", |app| app
     .indicators
-    .get_indicator_series(series("KHM", "", "")));
+    .get_indicator_series(series("KHM", "", None)));
 rejects!(malformed_indicator, InvalidArgument, "indicator", |app| app
     .indicators
-    .get_indicator_series(series("KHM", "gdp growth", "")));
+    .get_indicator_series(series("KHM", "gdp growth", None)));
 rejects!(unknown_indicator, NotFound, "indicator", |app| app
     .indicators
-    .get_indicator_series(series("KHM", "NY.GDP.PCAP.CD", "")));
-rejects!(malformed_vintage, InvalidArgument, "vintage", |app| app
+    .get_indicator_series(series("KHM", "NY.GDP.PCAP.CD", None)));
+rejects!(partial_vintage, InvalidArgument, "vintage", |app| app
     .indicators
-    .get_indicator_series(series("KHM", GDP_GROWTH, "yesterday")));
+    .get_indicator_series(series(
+        "KHM",
+        GDP_GROWTH,
+        Some((2024, 6, 0))
+    )));
+rejects!(impossible_vintage, InvalidArgument, "vintage", |app| app
+    .indicators
+    .get_indicator_series(series(
+        "KHM",
+        GDP_GROWTH,
+        Some((2024, 2, 30))
+    )));
 rejects!(unknown_vintage, NotFound, "vintage", |app| app
     .indicators
-    .get_indicator_series(series("KHM", GDP_GROWTH, "1999-01-01")));
+    .get_indicator_series(series(
+        "KHM",
+        GDP_GROWTH,
+        Some((1999, 1, 1))
+    )));
 
 // The form of every field is checked before anything is looked up, so a
 // malformed request is INVALID_ARGUMENT whatever the store holds.
@@ -299,5 +348,72 @@ rejects!(
     "vintage",
     |app| app
         .indicators
-        .get_indicator_series(series("ZZZ", GDP_GROWTH, "soon"))
+        .get_indicator_series(series("ZZZ", GDP_GROWTH, Some((2024, 0, 0))))
 );
+
+/// The reason a client switches on, for each kind of failure.
+async fn reason_of<T: std::fmt::Debug>(
+    call: impl std::future::Future<Output = Result<T, tonic::Status>>,
+) -> (tonic::Code, String) {
+    use tonic_types::StatusExt;
+    let status = call.await.expect_err("an error");
+    let reason = status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default();
+    (status.code(), reason)
+}
+
+#[tokio::test]
+async fn each_failure_has_its_stable_reason() {
+    use tonic::Code;
+    let mut app = spawn_app().await;
+    assert_eq!(
+        reason_of(app.agreement("kor-xyz", None)).await,
+        (Code::NotFound, "AGREEMENT_NOT_FOUND".into())
+    );
+    assert_eq!(
+        reason_of(app.agreement("kor khm!", None)).await,
+        (Code::InvalidArgument, "FIELD_INVALID".into())
+    );
+    assert_eq!(
+        reason_of(
+            app.trade
+                .rank_partners(rank(TradeFlow::Export as i32, 2015, 0, "KHM"))
+        )
+        .await,
+        (Code::NotFound, "RANKING_NOT_HELD".into())
+    );
+    assert_eq!(
+        reason_of(
+            app.indicators
+                .get_indicator_series(series("KHM", "NY.GDP.PCAP.CD", None))
+        )
+        .await,
+        (Code::NotFound, "INDICATOR_NOT_HELD".into())
+    );
+    assert_eq!(
+        reason_of(app.refresh.list_refresh_runs(pb::ListRefreshRunsRequest {
+            source: "nosuch".into(),
+            ..Default::default()
+        }))
+        .await,
+        (Code::InvalidArgument, "UNKNOWN_SOURCE".into())
+    );
+    assert_eq!(
+        reason_of(
+            app.refresh
+                .get_refresh_run(pb::GetRefreshRunRequest { id: 987_654 })
+        )
+        .await,
+        (Code::NotFound, "RUN_NOT_FOUND".into())
+    );
+    app.stop().await;
+}
+
+// A pair the server holds nothing for is NOT_FOUND naming the pair, never an
+// empty answer with OK.
+rejects!(bilateral_trade_not_held, NotFound, "KOR and NZL", |app| app
+    .trade
+    .get_bilateral_trade(bilateral("KOR", "NZL", 0, 0)));

@@ -16,7 +16,8 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::{
-    TestApp, assert_close, assert_status, spawn_app_in_with, spawn_app_with, with_bearer,
+    TestApp, assert_close, assert_status, finished_run, spawn_app_in_with, spawn_app_with,
+    with_bearer,
 };
 use crate::upstream::{
     self, COMTRADE_PREVIEW, CUSTOMS_KEY, IMF_KHM_KOR, Switch, Upstream, WORLDBANK_GDP_GROWTH,
@@ -74,10 +75,12 @@ async fn try_trigger(app: &TestApp, source: &str) -> Result<pb::RefreshRun, toni
         .map(tonic::Response::into_inner)
 }
 
+/// TriggerRefresh, then the run followed to its end.
 async fn trigger(app: &TestApp, source: &str) -> pb::RefreshRun {
-    try_trigger(app, source)
+    let started = try_trigger(app, source)
         .await
-        .unwrap_or_else(|status| panic!("TriggerRefresh({source}): {status:?}"))
+        .unwrap_or_else(|status| panic!("TriggerRefresh({source}): {status:?}"));
+    finished_run(app, started).await
 }
 
 /// Asserts a run's state and that its reason mentions every needle.
@@ -122,7 +125,7 @@ async fn indicator(app: &TestApp, economy: &str, vintage: &str) -> pb::GetIndica
             indicator: GDP_GROWTH.into(),
             start_year: 0,
             end_year: 0,
-            vintage: vintage.into(),
+            vintage: vintage_date(vintage),
         })
         .await
         .expect("GetIndicatorSeries")
@@ -142,7 +145,11 @@ async fn rank(
             year,
             flow: flow.into(),
             limit: 1000,
-            partner: partner.into(),
+            partners: partner
+                .split('+')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
         .await
         .map(tonic::Response::into_inner)
@@ -161,7 +168,7 @@ async fn products(
             year,
             flow: TradeFlow::Export.into(),
             hs_digits,
-            limit: 0,
+            ..Default::default()
         })
         .await
         .map(tonic::Response::into_inner)
@@ -239,36 +246,68 @@ async fn wait_for_run(
     }
 }
 
-/// A WatchChanges stream.
-async fn watch(
-    app: &TestApp,
-    after_seq: Option<i64>,
-    source: &str,
-) -> tonic::Streaming<pb::DataChange> {
-    app.refresh
+/// A WatchChanges stream, read change by change.
+struct Changes {
+    stream: tonic::Streaming<pb::WatchChangesResponse>,
+    pending: std::collections::VecDeque<pb::DataChange>,
+    /// The resume point of the last message read.
+    resume_after_seq: i64,
+    caught_up: bool,
+}
+
+async fn watch(app: &TestApp, after_seq: Option<i64>, source: &str) -> Changes {
+    let stream = app
+        .refresh
         .clone()
         .watch_changes(pb::WatchChangesRequest {
             after_seq,
             source: source.into(),
+            ..Default::default()
         })
         .await
         .expect("WatchChanges")
-        .into_inner()
+        .into_inner();
+    Changes {
+        stream,
+        pending: Default::default(),
+        resume_after_seq: 0,
+        caught_up: false,
+    }
 }
 
-/// The next `count` changes of a stream, each within [`WAIT`].
-async fn next_changes(
-    stream: &mut tonic::Streaming<pb::DataChange>,
-    count: usize,
-) -> Vec<pb::DataChange> {
+/// The next `count` changes of a stream, each within [`WAIT`]; markers and
+/// heartbeats in between only move the resume point.
+async fn next_changes(stream: &mut Changes, count: usize) -> Vec<pb::DataChange> {
     let mut changes = Vec::with_capacity(count);
-    for index in 0..count {
-        let change = tokio::time::timeout(WAIT, stream.message())
+    while changes.len() < count {
+        if let Some(change) = stream.pending.pop_front() {
+            changes.push(change);
+            continue;
+        }
+        let index = changes.len();
+        let message = tokio::time::timeout(WAIT, stream.stream.message())
             .await
             .unwrap_or_else(|_| panic!("change {index} of {count} did not arrive within {WAIT:?}"))
             .expect("the stream is healthy")
             .expect("the stream is still open");
-        changes.push(change);
+        assert!(
+            message.resume_after_seq >= stream.resume_after_seq,
+            "the resume point never goes back"
+        );
+        stream.resume_after_seq = message.resume_after_seq;
+        match message.kind() {
+            pb::WatchEventKind::Changes => {
+                let last = message.changes.last().map(|c| c.seq);
+                assert_eq!(last, Some(message.resume_after_seq), "{message:?}");
+                stream.pending.extend(message.changes);
+            }
+            pb::WatchEventKind::CaughtUp => {
+                assert!(!stream.caught_up, "CAUGHT_UP comes once");
+                stream.caught_up = true;
+            }
+            pb::WatchEventKind::Heartbeat => {}
+            other => panic!("unexpected message kind {other:?}"),
+        }
     }
     changes
 }
@@ -281,8 +320,38 @@ fn agreement_event(agreement: &pb::Agreement, kind: pb::EventKind) -> &pb::Agree
         .unwrap_or_else(|| panic!("{} has no {kind:?} event", agreement.id))
 }
 
-fn day(year: i32, month: i32, day: i32) -> Option<pb::Date> {
-    Some(pb::Date { year, month, day })
+fn day(year: i32, month: i32, day: i32) -> Option<tradepact::grpc::google_type::Date> {
+    Some(tradepact::grpc::google_type::Date { year, month, day })
+}
+
+/// The agreement a change is about, if it is about one.
+fn agreement_of(change: &pb::DataChange) -> Option<&str> {
+    match &change.subject {
+        Some(pb::ChangeSubject {
+            subject: Some(pb::change_subject::Subject::Agreement(agreement)),
+        }) => Some(agreement.agreement_id.as_str()),
+        _ => None,
+    }
+}
+
+/// Dates as "YYYY-MM-DD".
+fn texts(dates: &[tradepact::grpc::google_type::Date]) -> Vec<String> {
+    dates
+        .iter()
+        .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+        .collect()
+}
+
+/// "2024-06-28" as a Date; `None` for "" (the latest vintage).
+fn vintage_date(text: &str) -> Option<tradepact::grpc::google_type::Date> {
+    if text.is_empty() {
+        return None;
+    }
+    let parts: Vec<i32> = text
+        .split('-')
+        .map(|p| p.parse().expect("a number"))
+        .collect();
+    day(parts[0], parts[1], parts[2])
 }
 
 /// The World Bank fixture pages with their `lastupdated` moved to
@@ -363,7 +432,7 @@ async fn worldbank_refresh_adds_a_new_vintage_with_the_fixture_values() {
     upstream.mount_worldbank_pages(page1, page2).await;
     let app = app(&upstream).await;
     let before = indicator(&app, "KHM", "").await;
-    assert_eq!(before.vintages, ["2017-04-27", "2024-06-28"]);
+    assert_eq!(texts(&before.vintages), ["2017-04-27", "2024-06-28"]);
 
     let run = trigger(&app, "worldbank").await;
     assert_run(&run, RunState::Succeeded, &[]);
@@ -376,18 +445,21 @@ async fn worldbank_refresh_adds_a_new_vintage_with_the_fixture_values() {
     );
 
     let after = indicator(&app, "KHM", "").await;
-    assert_eq!(after.vintages, ["2017-04-27", "2024-06-28", "2025-07-01"]);
+    assert_eq!(
+        texts(&after.vintages),
+        ["2017-04-27", "2024-06-28", "2025-07-01"]
+    );
     assert_eq!(after.name, "GDP growth (annual %)");
     assert_eq!(after.unit, "%");
     let latest: Vec<(i32, Option<f64>)> = after.points.iter().map(|p| (p.year, p.value)).collect();
     let expected: Vec<(i32, Option<f64>)> = KHM_GROWTH.iter().map(|&(y, v)| (y, Some(v))).collect();
     assert_eq!(latest, expected);
     for point in &after.points {
-        assert_eq!(point.vintage, "2025-07-01");
+        assert_eq!(point.vintage, vintage_date("2025-07-01"));
         let source = &point.sources[0];
         assert_eq!(source.publisher, "World Bank");
         assert!(source.redistributable);
-        assert!(!source.retrieved_at.is_empty());
+        assert!(source.retrieve_time.is_some());
         assert!(
             !source.url.contains("format="),
             "query stripped: {}",
@@ -412,7 +484,7 @@ async fn worldbank_refresh_of_a_vintage_already_held_serves_each_year_once() {
     assert_run(&run, RunState::Succeeded, &[]);
 
     let after = indicator(&app, "KHM", "").await;
-    assert_eq!(after.vintages, ["2017-04-27", "2024-06-28"]);
+    assert_eq!(texts(&after.vintages), ["2017-04-27", "2024-06-28"]);
     let pinned = indicator(&app, "KHM", "2024-06-28").await;
     let years: Vec<i32> = pinned.points.iter().map(|p| p.year).collect();
     assert_eq!(years, (2011..=2023).collect::<Vec<_>>(), "each year once");
@@ -456,8 +528,8 @@ async fn comtrade_refresh_computes_ranks_and_product_shares_not_for_redistributi
     let ranking = rank(&app, 2022, TradeFlow::Export, "")
         .await
         .expect("computed ranking");
-    assert!(!ranking.quoted);
-    assert!(ranking.partner_count > 0);
+    assert!(ranking.quoted_entries.is_empty());
+    assert!(ranking.partner_count > Some(0));
     // The fixture's export partners, largest first, as far as the service
     // knows them (Comtrade's "Other Asia, nes" is not an economy it holds).
     let fixture = upstream::json_value(&upstream::fixture("comtrade/KOR_X_2022_allpartners.json"));
@@ -468,16 +540,19 @@ async fn comtrade_refresh_computes_ranks_and_product_shares_not_for_redistributi
             let iso = r["partnerISO"].as_str().expect("partnerISO").to_owned();
             (iso, r["primaryValue"].as_f64().expect("primaryValue"))
         })
-        .filter(|(iso, _)| ranking.entries.iter().any(|e| &e.partner == iso))
+        .filter(|(iso, _)| ranking.entries.iter().any(|e| e.partners == [iso.clone()]))
         .collect();
     expected.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let served: Vec<(String, f64)> = ranking
         .entries
         .iter()
-        .map(|e| (e.partner.clone(), e.value_usd))
+        .map(|e| {
+            let value = e.value_usd.expect("computed ranks carry their value");
+            (e.partners[0].clone(), value)
+        })
         .collect();
     assert_eq!(served, expected);
-    assert_eq!(ranking.partner_count as usize, expected.len());
+    assert_eq!(ranking.partner_count, Some(expected.len() as i32));
     let khm_rank = expected
         .iter()
         .position(|(iso, _)| iso == "KHM")
@@ -488,11 +563,11 @@ async fn comtrade_refresh_computes_ranks_and_product_shares_not_for_redistributi
         .await
         .expect("KHM's rank");
     assert_eq!(khm.entries.len(), 1);
-    assert_eq!(khm.entries[0].rank as usize, khm_rank);
-    assert_close(Some(khm.entries[0].value_usd), 800.0 * MILLION, CENT);
+    assert_eq!(khm.entries[0].rank, Some(khm_rank as i32));
+    assert_close(khm.entries[0].value_usd, 800.0 * MILLION, CENT);
     let total: f64 = expected.iter().map(|(_, v)| v).sum();
     assert_close(
-        Some(khm.entries[0].share_pct),
+        khm.entries[0].share_pct,
         800.0 * MILLION / total * 100.0,
         1e-9,
     );
@@ -723,10 +798,17 @@ async fn wto_refresh_merges_dates_and_records_the_status_change() {
     let status = changes
         .iter()
         .find(|c| {
-            c.kind() == ChangeKind::StatusChanged && c.subject == "agreement kor-tur-services"
+            c.kind() == ChangeKind::StatusChanged && agreement_of(c) == Some("kor-tur-services")
         })
         .unwrap_or_else(|| panic!("a STATUS_CHANGED for kor-tur-services in {changes:#?}"));
-    assert_eq!(status.new_value, "IN_FORCE");
+    assert_eq!(
+        status.new_value,
+        Some(pb::ChangeValue {
+            value: Some(pb::change_value::Value::Status(
+                pb::AgreementStatus::InForce as i32
+            ))
+        })
+    );
     assert_eq!(status.run_id, run.id);
     app.stop().await;
 }
@@ -757,9 +839,15 @@ async fn list_sources_shows_configuration_and_the_last_runs() {
     for source in &sources {
         assert!(source.stale, "never fetched counts as stale: {source:?}");
         assert!(source.last_run.is_none());
-        assert!(source.last_success_at.is_empty());
-        assert!(source.next_run_at.is_empty(), "the worker is off");
-        assert_eq!(source.max_age_seconds, 48 * 3600);
+        assert!(source.last_success_time.is_none());
+        assert!(source.next_run_time.is_none(), "the worker is off");
+        assert_eq!(
+            source.max_age,
+            Some(prost_types::Duration {
+                seconds: 48 * 3600,
+                nanos: 0
+            })
+        );
         assert!(source.base_url.starts_with(&upstream.server.uri()));
         let customs = source.name == "customs";
         assert_eq!(source.enabled, !customs, "{source:?}");
@@ -780,11 +868,12 @@ async fn list_sources_shows_configuration_and_the_last_runs() {
     let named = |name: &str| sources.iter().find(|s| s.name == name).expect("listed");
     let imf_info = named("imf");
     assert_eq!(imf_info.last_run.as_ref(), Some(&imf));
-    assert_eq!(imf_info.last_success_at, imf.finished_at);
+    assert_eq!(imf_info.last_success_time, imf.end_time);
+    assert!(imf.end_time.is_some());
     assert!(!imf_info.stale);
     let wb_info = named("worldbank");
     assert_eq!(wb_info.last_run.as_ref(), Some(&worldbank));
-    assert!(wb_info.last_success_at.is_empty());
+    assert!(wb_info.last_success_time.is_none());
     assert!(wb_info.stale, "a failed run leaves the data stale");
     assert!(named("wto").last_run.is_none());
     app.stop().await;
@@ -916,7 +1005,7 @@ async fn trigger_refresh_without_a_token_is_unauthenticated() {
 }
 
 #[tokio::test]
-async fn trigger_refresh_with_a_wrong_token_is_permission_denied() {
+async fn trigger_refresh_with_a_wrong_token_is_unauthenticated() {
     let upstream = Upstream::start().await;
     let app = app(&upstream).await;
     let result = app
@@ -929,7 +1018,7 @@ async fn trigger_refresh_with_a_wrong_token_is_permission_denied() {
             "not-the-token",
         ))
         .await;
-    assert_status(result, Code::PermissionDenied, "token");
+    assert_status(result, Code::Unauthenticated, "token");
     assert!(all_runs(&app, "", 0).await.is_empty(), "no run recorded");
     app.stop().await;
 }
@@ -1257,21 +1346,8 @@ async fn shutdown_during_a_fetch_cancels_the_run_and_a_restart_serves_the_old_da
     let app = spawn_app_in_with(dir, configure).await;
     let before = served(&app).await;
 
-    let running = {
-        let app_refresh = app.refresh.clone();
-        tokio::spawn(async move {
-            let mut client = app_refresh;
-            client
-                .trigger_refresh(with_bearer(
-                    pb::TriggerRefreshRequest {
-                        source: "imf".into(),
-                    },
-                    TOKEN,
-                ))
-                .await
-                .map(tonic::Response::into_inner)
-        })
-    };
+    let running = try_trigger(&app, "imf").await.expect("TriggerRefresh");
+    assert_eq!(running.state(), RunState::Running, "returned at once");
     upstream.wait_for_requests(IMF_KHM_KOR, 1, WAIT).await;
     let stopping = Instant::now();
     let dir = app.stop().await;
@@ -1279,9 +1355,6 @@ async fn shutdown_during_a_fetch_cancels_the_run_and_a_restart_serves_the_old_da
         stopping.elapsed() < Duration::from_secs(5),
         "the fetch was cancelled, not waited for"
     );
-    if let Ok(Ok(run)) = running.await {
-        assert_run(&run, RunState::Cancelled, &["shutdown"]);
-    }
 
     let app = spawn_app_in_with(dir, configure).await;
     let runs = all_runs(&app, "imf", 0).await;
@@ -1307,26 +1380,25 @@ async fn a_second_trigger_while_the_first_runs_is_skipped_as_overlap() {
         .await;
     let app = app(&upstream).await;
 
-    let first = {
-        let refresh = app.refresh.clone();
-        tokio::spawn(async move {
-            let mut client = refresh;
-            client
-                .trigger_refresh(with_bearer(
-                    pb::TriggerRefreshRequest {
-                        source: "imf".into(),
-                    },
-                    TOKEN,
-                ))
-                .await
-                .map(tonic::Response::into_inner)
-        })
-    };
+    let first = try_trigger(&app, "imf").await.expect("first trigger");
+    assert_eq!(first.state(), RunState::Running, "returned at once");
     upstream.wait_for_requests(IMF_KHM_KOR, 1, WAIT).await;
-    let second = trigger(&app, "imf").await;
+    let second = try_trigger(&app, "imf").await.expect("second trigger");
     assert_run(&second, RunState::SkippedOverlap, &["still in progress"]);
-    let first = first.await.expect("task").expect("first trigger");
+    assert!(
+        second.end_time.is_some(),
+        "a skipped run is finished at once"
+    );
+    let first = finished_run(&app, first).await;
     assert_run(&first, RunState::Succeeded, &[]);
+    let followed = app
+        .refresh
+        .clone()
+        .get_refresh_run(pb::GetRefreshRunRequest { id: first.id })
+        .await
+        .expect("GetRefreshRun")
+        .into_inner();
+    assert_eq!(followed, first, "GetRefreshRun answers the run as listed");
     assert_eq!(
         upstream.requests_to(IMF_KHM_KOR).await,
         1,
@@ -1366,23 +1438,42 @@ async fn a_customs_revision_is_recorded_with_old_and_new_values() {
             .iter()
             .all(|c| c.kind() == ChangeKind::RevisedFigure)
     );
+    let trade_of = |change: &pb::DataChange| match &change.subject {
+        Some(pb::ChangeSubject {
+            subject: Some(pb::change_subject::Subject::Trade(trade)),
+        }) => Some(trade.clone()),
+        _ => None,
+    };
     let field = |name: &str| {
         revised
             .iter()
-            .find(|c| c.subject.ends_with(name))
+            .find(|c| trade_of(c).is_some_and(|t| t.figure.ends_with(name)))
             .unwrap_or_else(|| panic!("a revision of {name} in {revised:#?}"))
     };
+    let number = |value: f64| {
+        Some(pb::ChangeValue {
+            value: Some(pb::change_value::Value::Number(value)),
+        })
+    };
     let exports = field("exports");
-    assert_eq!(exports.subject, "trade KOR→KHM KOR-customs exports");
-    assert_eq!(exports.year, 2023);
+    let subject = trade_of(exports).expect("a trade subject");
     assert_eq!(
-        (exports.old_value.as_str(), exports.new_value.as_str()),
-        ("540000000", "600000000")
+        (
+            subject.reporter.as_str(),
+            subject.partner.as_str(),
+            subject.figure.as_str()
+        ),
+        ("KOR", "KHM", "KOR-customs exports")
+    );
+    assert_eq!(exports.year, Some(2023));
+    assert_eq!(
+        (exports.old_value, exports.new_value),
+        (number(540_000_000.0), number(600_000_000.0))
     );
     let imports = field("imports");
     assert_eq!(
-        (imports.old_value.as_str(), imports.new_value.as_str()),
-        ("300000000", "330000000")
+        (imports.old_value, imports.new_value),
+        (number(300_000_000.0), number(330_000_000.0))
     );
     assert!(
         changes
@@ -1395,6 +1486,139 @@ async fn a_customs_revision_is_recorded_with_old_and_new_values() {
     assert_close(y2023.exports_usd, 600.0 * MILLION, CENT);
     assert_close(y2023.imports_usd, 330.0 * MILLION, CENT);
     app.stop().await;
+}
+
+/// The next message of a raw change stream, within [`WAIT`].
+async fn next_message(
+    stream: &mut tonic::Streaming<pb::WatchChangesResponse>,
+) -> pb::WatchChangesResponse {
+    tokio::time::timeout(WAIT, stream.message())
+        .await
+        .expect("a message within the wait")
+        .expect("the stream is healthy")
+        .expect("the stream is still open")
+}
+
+#[tokio::test]
+async fn a_filtered_watch_resumes_past_the_changes_it_left_out() {
+    let upstream = Upstream::start().await;
+    upstream.mount_imf(json(upstream::imf_fixture())).await;
+    let app = app(&upstream).await;
+    let mut stream = app
+        .refresh
+        .clone()
+        .watch_changes(pb::WatchChangesRequest {
+            after_seq: Some(0),
+            source: "wto".into(),
+            heartbeat_interval: Some(prost_types::Duration {
+                seconds: 1,
+                nanos: 0,
+            }),
+        })
+        .await
+        .expect("WatchChanges")
+        .into_inner();
+    let caught_up = next_message(&mut stream).await;
+    assert_eq!(caught_up.kind(), pb::WatchEventKind::CaughtUp);
+    assert_eq!(caught_up.resume_after_seq, 0, "nothing stored yet");
+
+    let imf = trigger(&app, "imf").await;
+    assert_run(&imf, RunState::Succeeded, &[]);
+    assert!(imf.changes > 0);
+    // Every change is IMF's, so the wto watcher gets none of them, but its
+    // heartbeats carry the resume point past them.
+    let heartbeat = loop {
+        let message = next_message(&mut stream).await;
+        assert_ne!(message.kind(), pb::WatchEventKind::Changes, "{message:?}");
+        if message.resume_after_seq == imf.changes {
+            break message;
+        }
+    };
+    assert_eq!(heartbeat.kind(), pb::WatchEventKind::Heartbeat);
+
+    // Resuming there replays nothing and catches up at once.
+    let (replayed, resume) = crate::helpers::replayed_changes(
+        &app,
+        pb::WatchChangesRequest {
+            after_seq: Some(heartbeat.resume_after_seq),
+            source: "wto".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(replayed.is_empty(), "{replayed:?}");
+    assert_eq!(resume, imf.changes);
+
+    // A resume point this server never issued is OUT_OF_RANGE, naming the
+    // newest change it holds.
+    let beyond = app
+        .refresh
+        .clone()
+        .watch_changes(pb::WatchChangesRequest {
+            after_seq: Some(imf.changes + 100),
+            ..Default::default()
+        })
+        .await
+        .expect_err("beyond the newest change");
+    assert_eq!(beyond.code(), Code::OutOfRange);
+    let info = {
+        use tonic_types::StatusExt;
+        beyond
+            .get_error_details()
+            .error_info()
+            .cloned()
+            .expect("ErrorInfo")
+    };
+    assert_eq!(info.reason, "RESUME_POINT_UNAVAILABLE");
+    assert_eq!(
+        info.metadata.get("newest_seq"),
+        Some(&imf.changes.to_string())
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_heartbeat_interval_outside_its_range_is_invalid() {
+    let upstream = Upstream::start().await;
+    let app = app(&upstream).await;
+    for seconds in [0, 7200] {
+        let result = app
+            .refresh
+            .clone()
+            .watch_changes(pb::WatchChangesRequest {
+                heartbeat_interval: Some(prost_types::Duration { seconds, nanos: 0 }),
+                ..Default::default()
+            })
+            .await;
+        assert_status(result, Code::InvalidArgument, "heartbeat_interval");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn at_shutdown_a_change_stream_ends_unavailable_so_clients_reconnect() {
+    let upstream = Upstream::start().await;
+    let app = app(&upstream).await;
+    let mut stream = app
+        .refresh
+        .clone()
+        .watch_changes(pb::WatchChangesRequest::default())
+        .await
+        .expect("WatchChanges")
+        .into_inner();
+    assert_eq!(
+        next_message(&mut stream).await.kind(),
+        pb::WatchEventKind::CaughtUp
+    );
+    let stopping = tokio::spawn(app.stop());
+    let end = tokio::time::timeout(WAIT, stream.message())
+        .await
+        .expect("the stream ends within the wait");
+    match end {
+        Err(status) => assert_eq!(status.code(), Code::Unavailable, "{status:?}"),
+        Ok(message) => panic!("expected UNAVAILABLE, got {message:?}"),
+    }
+    stopping.await.expect("stopped");
 }
 
 #[tokio::test]
@@ -1449,7 +1673,7 @@ async fn watch_changes_after_seq_zero_replays_every_stored_change() {
     let imf_count = usize::try_from(imf.changes).expect("count");
     assert!(runs[..imf_count].iter().all(|&id| id == imf.id));
     assert!(runs[imf_count..].iter().all(|&id| id == wto.id));
-    assert!(replayed.iter().all(|c| !c.committed_at.is_empty()));
+    assert!(replayed.iter().all(|c| c.commit_time.is_some()));
 
     // Resuming later replays only what came after.
     let mut resumed = watch(&app, Some(seqs[imf_count - 1]), "").await;
@@ -1566,7 +1790,7 @@ async fn the_schedule_fires_a_refresh() {
         .find(|s| s.name == "imf")
         .expect("imf listed");
     assert_eq!(imf.schedule, "*/1 * * * * *");
-    assert!(!imf.next_run_at.is_empty(), "scheduled: {imf:?}");
+    assert!(imf.next_run_time.is_some(), "scheduled: {imf:?}");
     app.stop().await;
 }
 
@@ -1581,7 +1805,7 @@ async fn startup_catch_up_refreshes_a_never_refreshed_source() {
     assert_eq!(run.rows, 13);
     let series = indicator(&app, "KHM", "").await;
     assert_eq!(
-        series.vintages.last().map(String::as_str),
+        texts(&series.vintages).last().map(String::as_str),
         Some("2025-07-01")
     );
     app.stop().await;
@@ -1694,15 +1918,20 @@ async fn product_lines_are_summed_from_the_finest_level_and_read_largest_first()
             year: 2022,
             flow: TradeFlow::Export.into(),
             hs_digits: 4,
-            limit: 2,
+            page_size: 2,
+            ..Default::default()
         })
         .await
         .expect("top two")
         .into_inner();
     assert_eq!(top_two.products, headings.products[..2]);
 
-    // HS6 is finer than anything stored: no lines, and not an error.
-    let finer = products(&app, 2022, 6).await.expect("answers");
-    assert!(finer.products.is_empty() && !finer.quoted);
+    // HS6 is finer than anything stored: NOT_FOUND saying what is held,
+    // never an empty answer with OK.
+    assert_status(
+        products(&app, 2022, 6).await,
+        Code::NotFound,
+        "the finest level held is HS4",
+    );
     app.stop().await;
 }

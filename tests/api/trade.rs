@@ -3,7 +3,7 @@
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::TradeFlow;
 
-use crate::helpers::{assert_close, spawn_app};
+use crate::helpers::{assert_close, date, spawn_app};
 
 const MILLION: f64 = 1e6;
 const CENT: f64 = 0.01;
@@ -130,18 +130,24 @@ async fn cambodia_ranks_58th_among_koreas_export_destinations_in_2019() {
             year: 2019,
             flow: TradeFlow::Export as i32,
             limit: 0,
-            partner: "KHM".into(),
+            partners: vec!["KHM".into()],
         })
         .await
         .expect("rank")
         .into_inner();
     assert!(
-        ranking.quoted,
-        "no complete partner data ships, so the rank is quoted"
+        ranking.entries.is_empty() && ranking.partner_count.is_none(),
+        "no complete partner data ships, so nothing is computed"
     );
-    assert_eq!(ranking.entries.len(), 1);
-    assert_eq!(ranking.entries[0].rank, 58);
-    assert_eq!(ranking.entries[0].partner, "KHM");
+    let quoted = &ranking.quoted_entries;
+    assert_eq!(quoted.len(), 1, "the rank is quoted, in its own field");
+    assert_eq!(quoted[0].rank, Some(58));
+    assert_eq!(quoted[0].partners, ["KHM"]);
+    assert_eq!(
+        (quoted[0].value_usd, quoted[0].share_pct),
+        (None, None),
+        "the statement gives a rank only: the figures are absent, not 0"
+    );
     assert!(!ranking.sources.is_empty());
     app.stop().await;
 }
@@ -156,12 +162,15 @@ async fn china_and_the_us_take_about_forty_percent_of_koreas_exports() {
             year: 2019,
             flow: TradeFlow::Export as i32,
             limit: 0,
-            partner: "chn+usa".into(),
+            partners: vec!["chn".into(), "usa".into()],
         })
         .await
         .expect("combined share")
         .into_inner();
-    assert!(ranking.quoted);
+    assert!(ranking.entries.is_empty());
+    let quoted = &ranking.quoted_entries;
+    assert_eq!(quoted.len(), 1, "{quoted:?}");
+    assert_eq!(quoted[0].partners, ["CHN", "USA"], "typed, not 'CHN+USA'");
     assert_close(ranking.combined_share_pct, 40.0, 1e-9);
     app.stop().await;
 }
@@ -179,7 +188,7 @@ async fn koreas_main_exports_to_and_imports_from_cambodia_in_stated_order() {
                     year: 2019,
                     flow: flow as i32,
                     hs_digits: 0,
-                    limit: 0,
+                    ..Default::default()
                 })
                 .await
                 .expect("products")
@@ -218,7 +227,7 @@ async fn cambodias_gdp_growth_since_2011_in_the_latest_vintage() {
             indicator: "NY.GDP.MKTP.KD.ZG".into(),
             start_year: 2011,
             end_year: 2019,
-            vintage: String::new(),
+            vintage: None,
         })
         .await
         .expect("series")
@@ -229,9 +238,15 @@ async fn cambodias_gdp_growth_since_2011_in_the_latest_vintage() {
     assert_close(series.points[0].value, 7.0696, 1e-9);
     let p2015 = &series.points[4];
     assert_close(p2015.value, 6.9658, 1e-9);
-    assert_eq!(p2015.vintage, "2024-06-28");
+    assert_eq!(p2015.vintage, date(2024, 6, 28));
     assert_eq!(series.unit, "%");
-    assert_eq!(series.vintages, ["2017-04-27", "2024-06-28"]);
+    assert_eq!(
+        series.vintages,
+        [date(2017, 4, 27), date(2024, 6, 28)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+    );
     app.stop().await;
 }
 
@@ -245,7 +260,7 @@ async fn an_older_vintage_answers_the_seven_percent_claim_as_it_was() {
             indicator: "ny.gdp.mktp.kd.zg".into(),
             start_year: 2011,
             end_year: 0,
-            vintage: "2017-04-27".into(),
+            vintage: date(2017, 4, 27),
         })
         .await
         .expect("series")

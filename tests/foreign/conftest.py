@@ -5,23 +5,38 @@ gets a fresh database and ready file in a temporary directory; the fixture waits
 for the ready file, which holds the bound address, and hands that address to the
 tests. At the end of the session the server is sent SIGTERM and must exit 0.
 Its output goes to a log file that is shown when a test or the fixture fails.
+
+It also compiles the contract for the Python tests (`pb`): only
+proto/tradepact/**.proto are generated, with proto/, third_party/googleapis and
+grpc_tools' well-known types on the import path; the Google modules the
+generated code imports (google.type.date_pb2, google.rpc.*,
+google.protobuf.*) come from the installed googleapis-common-protos and
+protobuf packages.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVER_BINARY = REPO_ROOT / "target" / "debug" / "tradepact"
+PROTO_ROOT = REPO_ROOT / "proto"
+# The Google API files the contract imports, vendored unchanged.
+GOOGLEAPIS_ROOT = REPO_ROOT / "third_party" / "googleapis"
+# The tradepact modules, as `pb.<name>` and `pb.<name>_grpc`.
+PROTO_MODULES = ("common", "agreements", "trade", "indicators", "refresh")
 
 READY_TIMEOUT_S = 30.0
 READY_POLL_INTERVAL_S = 0.05
@@ -150,6 +165,80 @@ def running_server(workdir: Path, extra_args: list[str]):
         )
     if code != 0:
         _fail_with_log(f"tradepact server exited with code {code} after SIGTERM", log_path)
+
+
+# --- generated Python modules ------------------------------------------------------
+
+
+def generate_stubs(out_dir: Path) -> list[str]:
+    """Compiles proto/tradepact/**.proto into Python modules in `out_dir`.
+
+    Only the tradepact files: generating google/ modules here would shadow the
+    installed `google` namespace package (googleapis-common-protos, protobuf).
+    Returns the compiled files.
+    """
+    import grpc_tools
+    from grpc_tools import protoc
+
+    well_known = Path(grpc_tools.__file__).parent / "_proto"
+    protos = sorted(
+        str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / "tradepact").rglob("*.proto")
+    )
+    assert protos, f"no .proto files under {PROTO_ROOT / 'tradepact'}"
+    args = [
+        "grpc_tools.protoc",
+        f"--proto_path={PROTO_ROOT}",
+        f"--proto_path={GOOGLEAPIS_ROOT}",
+        f"--proto_path={well_known}",
+        f"--python_out={out_dir}",
+        f"--grpc_python_out={out_dir}",
+        *protos,
+    ]
+    assert protoc.main(args) == 0, f"protoc failed: {' '.join(args)}"
+    generated_top = sorted(p.name for p in out_dir.iterdir())
+    assert generated_top == ["tradepact"], f"protoc generated more than tradepact/: {generated_top}"
+    # Regular packages, so nothing else named `tradepact` on sys.path can shadow them.
+    for package_dir in {out_dir / Path(p).parent for p in protos}:
+        while package_dir != out_dir:
+            (package_dir / "__init__.py").touch()
+            package_dir = package_dir.parent
+    return protos
+
+
+@pytest.fixture(scope="session")
+def pb(tmp_path_factory):
+    """The generated modules: `pb.agreements`, `pb.agreements_grpc`, ... for each
+    of PROTO_MODULES, and the Google ones the contract uses: `pb.date`
+    (google.type), `pb.error_details` and `pb.status` (google.rpc),
+    `pb.duration` (google.protobuf)."""
+    from google.protobuf import duration_pb2
+    from google.rpc import error_details_pb2, status_pb2
+    from google.type import date_pb2
+
+    out_dir = tmp_path_factory.mktemp("stubs")
+    generate_stubs(out_dir)
+    sys.path.insert(0, str(out_dir))
+    try:
+        modules = {
+            name: importlib.import_module(f"tradepact.v1.{name}_pb2") for name in PROTO_MODULES
+        }
+        grpc_modules = {
+            f"{name}_grpc": importlib.import_module(f"tradepact.v1.{name}_pb2_grpc")
+            for name in PROTO_MODULES
+        }
+        yield SimpleNamespace(
+            **modules,
+            **grpc_modules,
+            date=date_pb2,
+            error_details=error_details_pb2,
+            status=status_pb2,
+            duration=duration_pb2,
+        )
+    finally:
+        sys.path.remove(str(out_dir))
+
+
+# --- the server -----------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

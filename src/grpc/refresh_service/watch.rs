@@ -264,7 +264,7 @@ fn subject(value: ChangeSubject) -> pb::ChangeSubject {
         } => Subject::Indicator(pb::IndicatorSubject {
             indicator,
             economy,
-            vintage,
+            vintage: convert::day(&vintage),
         }),
         ChangeSubject::PartnerFlow {
             reporter,
@@ -301,6 +301,24 @@ fn subject(value: ChangeSubject) -> pb::ChangeSubject {
             String::new(),
             format!("{family} {field}"),
         ),
+        ChangeSubject::ProductLines {
+            reporter,
+            partner,
+            flow,
+            digits,
+            counts,
+        } => Subject::ProductLines(pb::ProductLinesSubject {
+            reporter,
+            partner,
+            flow: TradeFlow::parse(&flow)
+                .map_or(pb::TradeFlow::Unspecified, convert::trade_flow)
+                .into(),
+            hs_digits: i32::from(digits),
+            added: counts.added as i64,
+            revised: counts.revised as i64,
+            removed: counts.removed as i64,
+            lines: counts.lines as i64,
+        }),
     };
     pb::ChangeSubject {
         subject: Some(subject),
