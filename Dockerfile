@@ -20,9 +20,11 @@ FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /build
 
 # 1. Dependencies only. This layer is rebuilt when the manifest, the lock
-#    file, build.rs or the protos change, not when src/ does.
+#    file, build.rs or the protos (ours and the vendored googleapis ones)
+#    change, not when src/ does.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto ./proto
+COPY third_party ./third_party
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
