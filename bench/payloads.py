@@ -52,7 +52,7 @@ CALLS = {
     ),
     "rank_partners": (
         "/tradepact.v1.TradeService/RankPartners",
-        string(1, "KOR") + number(2, 2019) + number(3, 1) + string(5, "KHM"),
+        string(1, "KOR") + number(2, 2019) + number(3, 1) + string(6, "KHM"),
     ),
     "product_breakdown": (
         "/tradepact.v1.TradeService/GetProductBreakdown",
@@ -71,7 +71,7 @@ CALLS = {
         + number(3, 2024)
         + number(4, 1)
         + number(5, 6)
-        + number(6, 20),
+        + number(7, 20),
     ),
 }
 
