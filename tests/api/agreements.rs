@@ -425,3 +425,32 @@ async fn rounds_come_in_pages_that_add_up_to_the_whole_list() {
     assert!(refused.message().starts_with("page_token:"), "{refused:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn korea_eu_was_provisionally_applied_before_it_entered_into_force() {
+    let mut app = spawn_app().await;
+    let applied = app
+        .agreement("kor-eu", Some((2012, 1, 1)))
+        .await
+        .expect("kor-eu in 2012");
+    assert_eq!(applied.status(), AgreementStatus::ProvisionallyApplied);
+    assert_eq!(applied.status_since, date(2011, 7, 1));
+    let in_force = app
+        .agreement("kor-eu", Some((2016, 1, 1)))
+        .await
+        .expect("kor-eu in 2016");
+    assert_eq!(in_force.status(), AgreementStatus::InForce);
+    let parties: Vec<_> = in_force
+        .parties
+        .iter()
+        .map(|p| (p.code.as_str(), p.kind()))
+        .collect();
+    assert_eq!(
+        parties,
+        [
+            ("KOR", pb::PartyKind::Economy),
+            ("EU", pb::PartyKind::Group)
+        ]
+    );
+    app.stop().await;
+}
