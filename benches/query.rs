@@ -117,7 +117,7 @@ fn queries(c: &mut Criterion) {
     assert!(!ranking.quoted && ranking.entries.len() == 10 && ranking.partner_count > 200);
     let share = RankQuery {
         flow: Some(TradeFlow::Total),
-        partner: "CHN+USA".to_owned(),
+        partners: vec!["CHN".to_owned(), "USA".to_owned()],
         ..top.clone()
     };
     let ranking = bench_query(
@@ -216,7 +216,7 @@ fn grpc(c: &mut Criterion) {
     let route = CallPath(Arc::from("/tradepact.v1.AgreementService/GetAgreement"));
     let request = || pb::GetAgreementRequest {
         id: AGREEMENT.to_owned(),
-        as_of: Some(pb::Date {
+        as_of: Some(tradepact::grpc::google_type::Date {
             year: AS_OF.0,
             month: AS_OF.1,
             day: AS_OF.2,

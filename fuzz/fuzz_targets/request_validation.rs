@@ -21,8 +21,8 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use tradepact::domain::{AgreementStatus, Dataset, TradeFlow};
 use tradepact::query::{
-    self, BilateralQuery, GetAgreement, IndicatorQuery, ListAgreements, ProductQuery, QueryError,
-    RankQuery,
+    self, BilateralQuery, GetAgreement, IndicatorQuery, ListAgreements, ListRounds, ProductQuery,
+    QueryError, RankQuery,
 };
 
 struct World {
@@ -36,7 +36,8 @@ struct World {
     words: Vec<String>,
     /// Years with figures, for `Int::DataYear`.
     years: Vec<i32>,
-    /// Trade rows: (reporter, partner(s) joined by '+', year, flow).
+    /// Trade rows: (reporter, partner, year, flow); a quoted ranking of
+    /// several partners gives its first.
     trade: Vec<(String, String, i32, Option<TradeFlow>)>,
     /// Indicator series: (economy, indicator).
     series: Vec<(String, String)>,
@@ -104,8 +105,8 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
     let trade = (dataset.trade.iter())
         .map(|f| (code(&f.reporter), code(&f.partner), f.year, None))
         .chain(dataset.quoted_ranks.iter().map(|q| {
-            let partners: Vec<String> = q.partners.iter().map(code).collect();
-            (code(&q.reporter), partners.join("+"), q.year, Some(q.flow))
+            let partner = q.partners.first().map(code).unwrap_or_default();
+            (code(&q.reporter), partner, q.year, Some(q.flow))
         }))
         .chain(
             dataset
@@ -215,9 +216,20 @@ impl Int {
 #[derive(Arbitrary, Debug)]
 enum Token {
     First,
-    /// The last `next_page_token` an earlier call in this input got.
+    /// The last `next_page_token` an earlier call in this input got (from
+    /// any method: one issued for other filters must be refused cleanly).
     Issued,
     Raw(String),
+}
+
+impl Token {
+    fn render(&self, issued: &Option<String>) -> String {
+        match self {
+            Self::First => String::new(),
+            Self::Issued => issued.clone().unwrap_or_default(),
+            Self::Raw(raw) => raw.clone(),
+        }
+    }
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -279,6 +291,8 @@ enum Call {
     },
     NegotiationRounds {
         agreement_id: Text,
+        page_size: Int,
+        page_token: Token,
     },
     BilateralTrade {
         anchor: Option<u16>,
@@ -294,7 +308,6 @@ enum Call {
         year: Int,
         flow: Option<Flow>,
         limit: Int,
-        /// Joined with '+'.
         partners: Vec<Text>,
     },
     ProductBreakdown {
@@ -305,7 +318,8 @@ enum Call {
         year: Int,
         flow: Option<Flow>,
         hs_digits: Int,
-        limit: Int,
+        page_size: Int,
+        page_token: Token,
     },
     IndicatorSeries {
         /// Overrides economy and indicator.
@@ -338,8 +352,12 @@ fn check<T: std::fmt::Debug>(
             );
             None
         }
-        Err(QueryError::NotFound(message)) => {
+        Err(QueryError::NotFound { name, message, .. }) => {
             assert!(!message.is_empty(), "{call}: NotFound without a message");
+            assert!(
+                !name.is_empty(),
+                "{call}: NotFound without the name of what is missing ({message})"
+            );
             None
         }
         Err(QueryError::Store(detail)) => {
@@ -380,11 +398,7 @@ fuzz_target!(|calls: Vec<Call>| {
                     status: status.map(AgreementStatus::from),
                     as_of: date(as_of),
                     page_size: int(page_size),
-                    page_token: match page_token {
-                        Token::First => String::new(),
-                        Token::Issued => issued.clone().unwrap_or_default(),
-                        Token::Raw(raw) => raw.clone(),
-                    },
+                    page_token: page_token.render(&issued),
                 };
                 let page = check(
                     "list_agreements",
@@ -395,12 +409,24 @@ fuzz_target!(|calls: Vec<Call>| {
                     issued = Some(token);
                 }
             }
-            Call::NegotiationRounds { agreement_id } => {
-                check(
+            Call::NegotiationRounds {
+                agreement_id,
+                page_size,
+                page_token,
+            } => {
+                let request = ListRounds {
+                    agreement_id: text(agreement_id),
+                    page_size: int(page_size),
+                    page_token: page_token.render(&issued),
+                };
+                let page = check(
                     "negotiation_rounds",
-                    query::negotiation_rounds(dataset, &text(agreement_id)),
-                    &["agreement_id"],
+                    query::negotiation_rounds(dataset, &request),
+                    &["agreement_id", "page_size", "page_token"],
                 );
+                if let Some(token) = page.and_then(|p| p.next_page_token) {
+                    issued = Some(token);
+                }
             }
             Call::BilateralTrade {
                 anchor,
@@ -438,7 +464,7 @@ fuzz_target!(|calls: Vec<Call>| {
                     year: int(year),
                     flow: flow.map(TradeFlow::from),
                     limit: int(limit),
-                    partner: partners.iter().map(text).collect::<Vec<_>>().join("+"),
+                    partners: partners.iter().map(text).collect(),
                 };
                 if let Some((reporter, _, year, flow)) = anchored(&world.trade, *anchor) {
                     request.reporter = reporter.clone();
@@ -448,7 +474,7 @@ fuzz_target!(|calls: Vec<Call>| {
                 check(
                     "rank_partners",
                     query::rank_partners(dataset, &request),
-                    &["reporter", "year", "flow", "limit", "partner"],
+                    &["reporter", "year", "flow", "limit", "partners"],
                 );
             }
             Call::ProductBreakdown {
@@ -458,7 +484,8 @@ fuzz_target!(|calls: Vec<Call>| {
                 year,
                 flow,
                 hs_digits,
-                limit,
+                page_size,
+                page_token,
             } => {
                 let mut request = ProductQuery {
                     reporter: text(reporter),
@@ -466,7 +493,8 @@ fuzz_target!(|calls: Vec<Call>| {
                     year: int(year),
                     flow: flow.map(TradeFlow::from),
                     hs_digits: int(hs_digits),
-                    limit: int(limit),
+                    page_size: int(page_size),
+                    page_token: page_token.render(&issued),
                 };
                 if let Some((reporter, partner, year, flow)) = anchored(&world.trade, *anchor) {
                     request.reporter = reporter.clone();
@@ -479,7 +507,15 @@ fuzz_target!(|calls: Vec<Call>| {
                 check(
                     "product_breakdown",
                     query::check_product_query(dataset, &request),
-                    &["reporter", "partner", "year", "flow", "hs_digits", "limit"],
+                    &[
+                        "reporter",
+                        "partner",
+                        "year",
+                        "flow",
+                        "hs_digits",
+                        "page_size",
+                        "page_token",
+                    ],
                 );
             }
             Call::IndicatorSeries {

@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use tonic::transport::Channel;
+use tradepact::grpc::google_type::Date;
+use tradepact::grpc::pb;
+use tradepact::grpc::pb::refresh_service_client::RefreshServiceClient;
+
 /// How hard to try: CI runs short, `reliability/run --long` runs long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -269,4 +274,62 @@ pub fn holds_wal_write_lock(pid: u32, shm_inode: u64) -> bool {
                 && line.ends_with(&needle)
         })
     })
+}
+
+/// A `google.type.Date` as "YYYY-MM-DD" (how the upstreams name vintages).
+pub fn date_text(date: &Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
+}
+
+/// [`date_text`] of each date.
+pub fn dates_text(dates: &[Date]) -> Vec<String> {
+    dates.iter().map(date_text).collect()
+}
+
+/// How often [`follow_run`] asks for a run.
+pub const FOLLOW_EVERY: Duration = Duration::from_millis(50);
+
+/// Follows a run that TriggerRefresh started (it answers at once with the
+/// run RUNNING) by asking GetRefreshRun for it every `every` until it is no
+/// longer RUNNING, and returns it then. A run TriggerRefresh answered as
+/// already finished (SKIPPED, SKIPPED_OVERLAP) comes back as it is. A call
+/// the server sheds (RESOURCE_EXHAUSTED) is asked again; any other error
+/// ends the following with that status (the server stopped or went away),
+/// and a run still RUNNING after `limit` with DEADLINE_EXCEEDED.
+pub async fn follow_run(
+    channel: Channel,
+    run: pb::RefreshRun,
+    every: Duration,
+    limit: Duration,
+) -> Result<pb::RefreshRun, tonic::Status> {
+    let deadline = Instant::now() + limit;
+    let mut client = RefreshServiceClient::new(channel);
+    let mut current = run;
+    while current.state == pb::RunState::Running as i32 {
+        if Instant::now() >= deadline {
+            return Err(tonic::Status::deadline_exceeded(format!(
+                "run {} still RUNNING {limit:?} after it was triggered (client side): {current:?}",
+                current.id
+            )));
+        }
+        tokio::time::sleep(every).await;
+        match client
+            .get_refresh_run(pb::GetRefreshRunRequest { id: current.id })
+            .await
+        {
+            Ok(answer) => {
+                let answer = answer.into_inner();
+                if answer.id != current.id {
+                    return Err(tonic::Status::internal(format!(
+                        "GetRefreshRun {} answered run {} (client side check)",
+                        current.id, answer.id
+                    )));
+                }
+                current = answer;
+            }
+            Err(status) if status.code() == tonic::Code::ResourceExhausted => {}
+            Err(status) => return Err(status),
+        }
+    }
+    Ok(current)
 }

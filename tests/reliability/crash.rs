@@ -24,7 +24,9 @@ use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-use crate::common::{self, Outcome, Server, holds_wal_write_lock, pick, record};
+use crate::common::{
+    self, FOLLOW_EVERY, Outcome, Server, dates_text, follow_run, holds_wal_write_lock, pick, record,
+};
 
 // Other scenario files may load it too; each copy is its own module.
 #[allow(dead_code, clippy::duplicate_mod)]
@@ -37,6 +39,8 @@ pub(crate) const TOKEN: &str = "reliability-admin-token";
 pub(crate) const PROBE_ECONOMY: &str = "KOR";
 /// Upper bound for any one wait on the server or the upstream.
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
+/// Upper bound for one refresh run, from its trigger to its end.
+pub(crate) const RUN_WAIT: Duration = Duration::from_secs(120);
 
 // ---------------------------------------------------------------------------
 // A large synthetic World Bank release
@@ -323,6 +327,8 @@ pub(crate) async fn channel(server: &Server) -> Channel {
     .expect("connects")
 }
 
+/// TriggerRefresh with the admin token: the run as it starts (RUNNING), or
+/// already finished when it could not start (SKIPPED, SKIPPED_OVERLAP).
 pub(crate) async fn trigger(
     channel: Channel,
     source: &str,
@@ -338,6 +344,17 @@ pub(crate) async fn trigger(
         .trigger_refresh(request)
         .await
         .map(tonic::Response::into_inner)
+}
+
+/// [`trigger`], then the run followed with GetRefreshRun to its end (see
+/// [`follow_run`]): the finished run, or the status that ended the
+/// following (the server went away, or the run outlasted [`RUN_WAIT`]).
+pub(crate) async fn trigger_to_end(
+    channel: Channel,
+    source: &str,
+) -> Result<pb::RefreshRun, tonic::Status> {
+    let run = trigger(channel.clone(), source).await?;
+    follow_run(channel, run, FOLLOW_EVERY, RUN_WAIT).await
 }
 
 /// The source's runs, newest first.
@@ -380,7 +397,7 @@ pub(crate) async fn indicator_series(
             indicator: indicator.into(),
             start_year: 0,
             end_year: 0,
-            vintage: String::new(),
+            vintage: None,
         })
         .await
         .map(tonic::Response::into_inner)
@@ -399,7 +416,7 @@ pub(crate) async fn prepared_db(dir: &Path, mock: &BigWorldBank, index: usize) -
     let db = dir.join("prepared.db");
     mock.serve(index);
     let server = start_blocking(dir, &db, &mock.args());
-    let run = trigger(channel(&server).await, "worldbank")
+    let run = trigger_to_end(channel(&server).await, "worldbank")
         .await
         .unwrap_or_else(|s| panic!("the preparing refresh: {s:?}\n{}", server.log_text()));
     assert_eq!(
@@ -530,7 +547,8 @@ pub(crate) struct Reference {
     pub new_hash: String,
     /// First to last upstream request of the run, in ms.
     pub fetch_span: u64,
-    /// Last upstream request to TriggerRefresh's answer, in ms.
+    /// Last upstream request to the run's end (as GetRefreshRun, asked
+    /// every 10 ms, first reports it finished), in ms.
     pub tail: u64,
     /// The timings, for the results table.
     pub summary: String,
@@ -549,8 +567,15 @@ pub(crate) async fn reference(work: &Path, mock: &BigWorldBank) -> Reference {
     mock.forget_requests();
     let server = start_blocking(&dir, &db, &mock.args());
     let watch = WriteLockWatch::start(server.pid(), &db);
-    let run = trigger(channel(&server).await, "worldbank").await;
-    let answered = Instant::now();
+    // TriggerRefresh answers at once; the run's end is when GetRefreshRun
+    // first reports it finished. Asked every 10 ms here (not every
+    // FOLLOW_EVERY), since this end sets the window the kills fall in.
+    let control = channel(&server).await;
+    let run = match trigger(control.clone(), "worldbank").await {
+        Ok(run) => follow_run(control, run, Duration::from_millis(10), RUN_WAIT).await,
+        Err(status) => Err(status),
+    };
+    let finished = Instant::now();
     let changes = watch.finish();
     let run = run.unwrap_or_else(|s| panic!("reference run: {s:?}\n{}", server.log_text()));
     assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:?}");
@@ -567,18 +592,18 @@ pub(crate) async fn reference(work: &Path, mock: &BigWorldBank) -> Reference {
         .get(mock.codes.len() - 1)
         .expect("the reference run called the World Bank once per indicator");
     // From its last upstream request the run parses, validates, swaps
-    // (write lock held), reloads and answers.
-    let tail = answered.duration_since(last);
+    // (write lock held), reloads and reads as finished.
+    let tail = finished.duration_since(last);
     let summary = match longest_hold(&changes) {
         Some((from, length)) => format!(
-            "reference run: fetch {}, then answered {} after the last request, swap (write lock held) {} from {}",
+            "reference run: fetch {}, then finished {} after the last request, swap (write lock held) {} from {}",
             ms(last.duration_since(first)),
             ms(tail),
             ms(length),
             ms(from.saturating_duration_since(last))
         ),
         None => format!(
-            "reference run: fetch {}, then answered {} after the last request (write lock not observed)",
+            "reference run: fetch {}, then finished {} after the last request (write lock not observed)",
             ms(last.duration_since(first)),
             ms(tail)
         ),
@@ -607,8 +632,8 @@ impl Moment {
     /// A quarter of the moments fall while the run fetches (uniformly over
     /// the reference's fetch span from the first request); the others
     /// uniformly from the last request over `tail` ms (the reference's
-    /// answer came that long after it): parsing, validation, the swap, the
-    /// reload, the answer.
+    /// run ended that long after it): parsing, validation, the swap, the
+    /// reload, the run's end.
     pub fn pick(rng: &mut impl Rng, fetch_span: u64, tail: u64) -> Self {
         if rng.random_bool(0.25) {
             Self {
@@ -701,7 +726,7 @@ async fn restarted_checks(
         problems.push(format!("GetBilateralTrade after restart: {status:?}"));
     }
     let served_vintages = match indicator_series(channel, PROBE_ECONOMY, probe).await {
-        Ok(series) => Some(series.vintages),
+        Ok(series) => Some(dates_text(&series.vintages)),
         Err(status) => {
             problems.push(format!("GetIndicatorSeries after restart: {status:?}"));
             None
@@ -750,7 +775,8 @@ async fn sigkill_during_refreshes_leaves_the_old_or_the_new_dataset() {
         let server = start_blocking(&dir, &db, &mock.args());
         let log = server.log.clone();
         let watch = WriteLockWatch::start(server.pid(), &db);
-        let pending = tokio::spawn(trigger(channel(&server).await, "worldbank"));
+        // Follows the run until the kill ends it (or it ends first).
+        let pending = tokio::spawn(trigger_to_end(channel(&server).await, "worldbank"));
         let moment = Moment::pick(&mut rng, reference.fetch_span, tail);
         moment.wait(&mock).await;
         let killed_at = Instant::now();
@@ -786,7 +812,7 @@ async fn sigkill_during_refreshes_leaves_the_old_or_the_new_dataset() {
             && !is_new
         {
             trial_problems.push(format!(
-                "the run answered SUCCEEDED but the old data are on disk: {run:?}"
+                "GetRefreshRun reported SUCCEEDED but the old data are on disk: {run:?}"
             ));
             trial_lost = true;
         }

@@ -25,13 +25,15 @@ use tokio::task::JoinHandle;
 use tonic::Code;
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::{Channel, Endpoint};
+use tonic_types::StatusExt;
+use tradepact::grpc::errors::{DOMAIN, reason};
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
 use tradepact::grpc::pb::indicator_service_client::IndicatorServiceClient;
 use tradepact::grpc::pb::refresh_service_client::RefreshServiceClient;
 use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
 
-use crate::common::{Outcome, Server, content_hash, pick, record, start};
+use crate::common::{FOLLOW_EVERY, Outcome, Server, content_hash, follow_run, pick, record, start};
 
 #[path = "../api/upstream.rs"]
 #[allow(dead_code, clippy::all)]
@@ -475,7 +477,7 @@ impl Decoder for RawCodec {
 // ---------------------------------------------------------------------------
 
 /// Every RPC of the four tradepact services: path and request fields.
-const RPCS: [(&str, &[&str]); 11] = [
+const RPCS: [(&str, &[&str]); 12] = [
     (
         "/tradepact.v1.AgreementService/GetAgreement",
         &["id", "as_of", "view"],
@@ -493,7 +495,7 @@ const RPCS: [(&str, &[&str]); 11] = [
     ),
     (
         "/tradepact.v1.AgreementService/ListNegotiationRounds",
-        &["agreement_id"],
+        &["agreement_id", "page_size", "page_token"],
     ),
     (
         "/tradepact.v1.TradeService/GetBilateralTrade",
@@ -501,11 +503,19 @@ const RPCS: [(&str, &[&str]); 11] = [
     ),
     (
         "/tradepact.v1.TradeService/RankPartners",
-        &["reporter", "year", "flow", "limit", "partner"],
+        &["reporter", "year", "flow", "limit", "partners"],
     ),
     (
         "/tradepact.v1.TradeService/GetProductBreakdown",
-        &["reporter", "partner", "year", "flow", "hs_digits", "limit"],
+        &[
+            "reporter",
+            "partner",
+            "year",
+            "flow",
+            "hs_digits",
+            "page_size",
+            "page_token",
+        ],
     ),
     (
         "/tradepact.v1.IndicatorService/GetIndicatorSeries",
@@ -519,11 +529,14 @@ const RPCS: [(&str, &[&str]); 11] = [
     ),
     (
         "/tradepact.v1.RefreshService/WatchChanges",
-        &["after_seq", "source"],
+        &["after_seq", "source", "heartbeat_interval"],
     ),
+    ("/tradepact.v1.RefreshService/GetRefreshRun", &["id"]),
 ];
 
+const TRIGGER_REFRESH: usize = 8;
 const WATCH_CHANGES: usize = 10;
+const GET_REFRESH_RUN: usize = 11;
 
 const VOCABULARY: [&str; 28] = [
     "kor-khm",
@@ -689,19 +702,60 @@ impl Fuzz {
         }
     }
 
-    fn date(&mut self) -> Option<pb::Date> {
+    fn date(&mut self) -> Option<tradepact::grpc::google_type::Date> {
         match self.rng.random_range(0..4) {
             0 => None,
-            1 => Some(pb::Date {
+            1 => Some(tradepact::grpc::google_type::Date {
                 year: self.int(),
                 month: self.int(),
                 day: self.int(),
             }),
-            _ => Some(pb::Date {
+            _ => Some(tradepact::grpc::google_type::Date {
                 year: self.rng.random_range(1990..2031),
                 month: self.rng.random_range(0..=13),
                 day: self.rng.random_range(0..=32),
             }),
+        }
+    }
+
+    /// Partner lists: mostly a few, sometimes hundreds.
+    fn strings(&mut self) -> Vec<String> {
+        let count = match self.rng.random_range(0..100) {
+            0..20 => 0,
+            20..95 => self.rng.random_range(1..5),
+            _ => self.rng.random_range(5..500),
+        };
+        (0..count).map(|_| self.string()).collect()
+    }
+
+    /// A heartbeat interval: unset, in 1 s..=1 h, or not (zero, negative,
+    /// huge, nanos out of range).
+    fn duration(&mut self) -> Option<prost_types::Duration> {
+        let (seconds, nanos) = match self.rng.random_range(0..10) {
+            0 | 1 => return None,
+            2 | 3 => (self.rng.random_range(1..=3600), 0),
+            4 => (0, self.rng.random_range(0..1_000_000_000)),
+            5 => (
+                -self.rng.random_range(0..100_000),
+                -self.rng.random_range(0..1_000_000_000),
+            ),
+            6 => (self.rng.random_range(3601..i64::MAX), 0),
+            7 => (i64::MAX, 999_999_999),
+            8 => (self.rng.random_range(1..=3600), self.rng.random::<i32>()),
+            _ => (self.rng.random(), self.rng.random()),
+        };
+        Some(prost_types::Duration { seconds, nanos })
+    }
+
+    /// A GetRefreshRun id: one the fuzzed TriggerRefresh calls may have
+    /// issued, or not one.
+    fn run_id(&mut self) -> i64 {
+        match self.rng.random_range(0..8) {
+            0..4 => self.rng.random_range(1..50),
+            4 => 0,
+            5 => -1,
+            6 => i64::MAX,
+            _ => self.rng.random(),
         }
     }
 
@@ -759,20 +813,69 @@ fn outcome<T>(result: Result<T, tonic::Status>) -> (Code, String) {
     }
 }
 
-/// One fuzzed call of RPC `rpc`: its code, message, and the encoded size
-/// of the request sent.
-async fn fuzz_call(
-    rpc: usize,
-    fuzz: &mut Fuzz,
-    clients: &mut Clients,
-) -> (Code, String, usize, String) {
+/// A fuzzed call's answer: its code and message, and the google.rpc details
+/// an error carries.
+struct Answer {
+    code: Code,
+    message: String,
+    /// `ErrorInfo`'s (domain, reason), when the error carries one.
+    info: Option<(String, String)>,
+    /// The fields `BadRequest` names.
+    bad_fields: Vec<String>,
+}
+
+impl Answer {
+    fn of<T>(result: Result<T, tonic::Status>) -> Self {
+        match result {
+            Ok(_) => Self::ok(),
+            Err(status) => Self::from_status(&status),
+        }
+    }
+
+    fn ok() -> Self {
+        Self {
+            code: Code::Ok,
+            message: String::new(),
+            info: None,
+            bad_fields: Vec::new(),
+        }
+    }
+
+    fn from_status(status: &tonic::Status) -> Self {
+        let details = status.get_error_details();
+        Self {
+            code: status.code(),
+            message: status.message().to_owned(),
+            info: details
+                .error_info()
+                .map(|info| (info.domain.clone(), info.reason.clone())),
+            bad_fields: details
+                .bad_request()
+                .map(|request| {
+                    request
+                        .field_violations
+                        .iter()
+                        .map(|violation| violation.field.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One fuzzed call of RPC `rpc`: its answer, the encoded size of the
+/// request sent, and the request as shown in a failure.
+async fn fuzz_call(rpc: usize, fuzz: &mut Fuzz, clients: &mut Clients) -> (Answer, usize, String) {
     macro_rules! call {
         ($request:expr, $client:ident . $method:ident) => {{
             let request = $request;
             let size = request.encoded_len();
             let shown = format!("{request:?}");
-            let (code, message) = outcome(clients.$client.$method(request).await);
-            (code, message, size, shown)
+            (
+                Answer::of(clients.$client.$method(request).await),
+                size,
+                shown,
+            )
         }};
     }
     match rpc {
@@ -798,6 +901,8 @@ async fn fuzz_call(
         2 => call!(
             pb::ListNegotiationRoundsRequest {
                 agreement_id: fuzz.string(),
+                page_size: fuzz.int(),
+                page_token: fuzz.string(),
             },
             agreements.list_negotiation_rounds
         ),
@@ -816,7 +921,7 @@ async fn fuzz_call(
                 year: fuzz.int(),
                 flow: fuzz.enum_value(),
                 limit: fuzz.int(),
-                partner: fuzz.string(),
+                partners: fuzz.strings(),
             },
             trade.rank_partners
         ),
@@ -827,7 +932,8 @@ async fn fuzz_call(
                 year: fuzz.int(),
                 flow: fuzz.enum_value(),
                 hs_digits: fuzz.int(),
-                limit: fuzz.int(),
+                page_size: fuzz.int(),
+                page_token: fuzz.string(),
             },
             trade.get_product_breakdown
         ),
@@ -837,12 +943,12 @@ async fn fuzz_call(
                 indicator: fuzz.string(),
                 start_year: fuzz.int(),
                 end_year: fuzz.int(),
-                vintage: fuzz.string(),
+                vintage: fuzz.date(),
             },
             indicators.get_indicator_series
         ),
         7 => call!(pb::ListSourcesRequest {}, refresh.list_sources),
-        8 => {
+        TRIGGER_REFRESH => {
             let message = pb::TriggerRefreshRequest {
                 source: fuzz.string(),
             };
@@ -853,8 +959,11 @@ async fn fuzz_call(
             if let Some(value) = authorization.and_then(|v| v.parse().ok()) {
                 request.metadata_mut().insert("authorization", value);
             }
-            let (code, message) = outcome(clients.refresh.trigger_refresh(request).await);
-            (code, message, size, shown)
+            (
+                Answer::of(clients.refresh.trigger_refresh(request).await),
+                size,
+                shown,
+            )
         }
         9 => call!(
             pb::ListRefreshRunsRequest {
@@ -864,31 +973,52 @@ async fn fuzz_call(
             },
             refresh.list_refresh_runs
         ),
-        _ => {
+        WATCH_CHANGES => {
             let request = pb::WatchChangesRequest {
                 after_seq: fuzz.seq(),
                 source: fuzz.string(),
+                heartbeat_interval: fuzz.duration(),
             };
             let size = request.encoded_len();
             let shown = format!("{request:?}");
-            let (code, message) = match clients.refresh.watch_changes(request).await {
+            let answer = match clients.refresh.watch_changes(request).await {
                 Ok(response) => {
                     // Read a little of the stream, then hang up.
                     let mut stream = response.into_inner();
                     match tokio::time::timeout(Duration::from_millis(20), stream.message()).await {
-                        Ok(Err(status)) => (status.code(), status.message().to_owned()),
-                        _ => (Code::Ok, String::new()),
+                        Ok(Err(status)) => Answer::from_status(&status),
+                        _ => Answer::ok(),
                     }
                 }
-                Err(status) => (status.code(), status.message().to_owned()),
+                Err(status) => Answer::from_status(&status),
             };
-            (code, message, size, shown)
+            (answer, size, shown)
         }
+        GET_REFRESH_RUN => call!(
+            pb::GetRefreshRunRequest { id: fuzz.run_id() },
+            refresh.get_refresh_run
+        ),
+        other => unreachable!("no RPC {other} in RPCS"),
     }
 }
 
-/// Whether a fuzzed answer is one the API documents for it.
-fn judge(rpc: usize, code: Code, message: &str, size: usize, limit: usize) -> Result<(), String> {
+/// The request field a `BadRequest` field path starts with ("as_of" of
+/// "as_of.month", "partners" of "partners[2]").
+fn field_head(path: &str) -> &str {
+    path.split(['.', '[']).next().unwrap_or(path)
+}
+
+/// Whether a fuzzed answer is one the API documents for it: the code, and
+/// for an error the service sends, its details (an `ErrorInfo` in
+/// tradepact's domain always; a `BadRequest` naming a field of the request
+/// for INVALID_ARGUMENT).
+fn judge(rpc: usize, answer: &Answer, size: usize, limit: usize) -> Result<(), String> {
+    let Answer {
+        code,
+        message,
+        info,
+        bad_fields,
+    } = answer;
     if size > limit {
         return match code {
             Code::OutOfRange | Code::ResourceExhausted => Ok(()),
@@ -897,19 +1027,55 @@ fn judge(rpc: usize, code: Code, message: &str, size: usize, limit: usize) -> Re
             )),
         };
     }
-    match code {
-        Code::Ok | Code::NotFound | Code::ResourceExhausted => Ok(()),
-        Code::PermissionDenied | Code::Unauthenticated if rpc == 8 => Ok(()),
-        Code::InvalidArgument => {
-            // Errors name the request field.
-            let fields = RPCS[rpc].1;
-            if fields.iter().any(|f| message.contains(f)) {
-                Ok(())
-            } else {
-                Err(format!("INVALID_ARGUMENT without a field name: {message}"))
-            }
+    let fields = RPCS[rpc].1;
+    // The ErrorInfo reason the code must come with, if one in particular.
+    let wanted_reason: &[&str] = match code {
+        // Shed calls are judged elsewhere (their reason comes from the call
+        // layer, tested there).
+        Code::Ok | Code::ResourceExhausted => return Ok(()),
+        Code::NotFound => &[],
+        // The server has an admin token: a missing or wrong one is
+        // UNAUTHENTICATED (PERMISSION_DENIED is for a server without one).
+        Code::Unauthenticated if rpc == TRIGGER_REFRESH => {
+            &[reason::ADMIN_TOKEN_MISSING, reason::ADMIN_TOKEN_INVALID]
         }
-        other => Err(format!("{other:?}: {message}")),
+        // A resume point beyond the newest change held.
+        Code::OutOfRange if rpc == WATCH_CHANGES && message.contains("after_seq") => {
+            &[reason::RESUME_POINT_UNAVAILABLE]
+        }
+        Code::InvalidArgument => {
+            // Errors name the request field, in the message and in BadRequest.
+            if !fields.iter().any(|f| message.contains(f)) {
+                return Err(format!("INVALID_ARGUMENT without a field name: {message}"));
+            }
+            if bad_fields.is_empty()
+                || !bad_fields
+                    .iter()
+                    .all(|field| fields.contains(&field_head(field)))
+            {
+                return Err(format!(
+                    "INVALID_ARGUMENT whose BadRequest names {bad_fields:?}, not fields of the request {fields:?}: {message}"
+                ));
+            }
+            &[]
+        }
+        other => return Err(format!("{other:?}: {message}")),
+    };
+    match info {
+        Some((domain, why))
+            if domain == DOMAIN
+                && (wanted_reason.is_empty() || wanted_reason.contains(&why.as_str())) =>
+        {
+            Ok(())
+        }
+        other => Err(format!(
+            "{code:?} with ErrorInfo {other:?}, expected domain {DOMAIN}{}: {message}",
+            if wanted_reason.is_empty() {
+                String::new()
+            } else {
+                format!(" and a reason in {wanted_reason:?}")
+            }
+        )),
     }
 }
 
@@ -917,9 +1083,12 @@ fn judge(rpc: usize, code: Code, message: &str, size: usize, limit: usize) -> Re
 /// (strings empty, unicode, injection-looking, up to 200 000 characters;
 /// integers at the extremes; enum numbers out of range; random tokens for
 /// TriggerRefresh). Each answer must be OK, INVALID_ARGUMENT naming a field
-/// of that request, NOT_FOUND, PERMISSION_DENIED / UNAUTHENTICATED (admin
-/// only) or RESOURCE_EXHAUSTED; OUT_OF_RANGE only for a request over
-/// `--max-request-bytes`. Never INTERNAL or UNKNOWN.
+/// of that request (in its message and its `BadRequest`), NOT_FOUND,
+/// UNAUTHENTICATED (admin only: the server has a token) or
+/// RESOURCE_EXHAUSTED; OUT_OF_RANGE only for a request over
+/// `--max-request-bytes` or a WatchChanges resume point beyond the newest
+/// change. Every error the service sends carries an `ErrorInfo` in
+/// tradepact's domain. Never INTERNAL or UNKNOWN.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "reliability suite: run with reliability/run"]
 async fn fuzzed_requests_get_only_documented_codes() {
@@ -941,10 +1110,9 @@ async fn fuzzed_requests_get_only_documented_codes() {
                 let mut codes: BTreeMap<String, u64> = BTreeMap::new();
                 let mut problems = Vec::new();
                 for call in 0..per_rpc {
-                    let (code, message, size, shown) =
-                        fuzz_call(rpc, &mut fuzz, &mut clients).await;
-                    *codes.entry(format!("{code:?}")).or_default() += 1;
-                    if let Err(problem) = judge(rpc, code, &message, size, LIMIT) {
+                    let (answer, size, shown) = fuzz_call(rpc, &mut fuzz, &mut clients).await;
+                    *codes.entry(format!("{:?}", answer.code)).or_default() += 1;
+                    if let Err(problem) = judge(rpc, &answer, size, LIMIT) {
                         let shown: String = shown.chars().take(300).collect();
                         problems.push(format!(
                             "{} call {call}: {problem}; request {shown}",
@@ -1044,7 +1212,7 @@ fn garbage_message(rng: &mut StdRng) -> Vec<u8> {
             let mut bytes = pb::ListAgreementsRequest {
                 party: "KOR".into(),
                 status: 7,
-                as_of: Some(pb::Date {
+                as_of: Some(tradepact::grpc::google_type::Date {
                     year: 2020,
                     month: 10,
                     day: 6,
@@ -1125,10 +1293,10 @@ async fn garbage_bodies_never_take_the_server_down() {
                 Code::Ok
                     | Code::InvalidArgument
                     | Code::NotFound
-                    | Code::PermissionDenied
                     | Code::Unauthenticated
                     | Code::ResourceExhausted
-            ) || (code == Code::Internal && text.contains("decode"));
+            ) || (code == Code::Internal && text.contains("decode"))
+                || (code == Code::OutOfRange && rpc == WATCH_CHANGES && text.contains("after_seq"));
             if !documented {
                 problems.push(format!(
                     "{path} call {call}: {code:?} '{text}' for framed garbage {:02x?}",
@@ -1272,7 +1440,7 @@ async fn oversized_messages_are_refused_unread() {
                         indicator: "x".repeat(4 << 20),
                         start_year: 0,
                         end_year: 0,
-                        vintage: String::new(),
+                        vintage: None,
                     })
                     .await,
             )
@@ -1613,6 +1781,7 @@ impl SlowClients {
             &pb::WatchChangesRequest {
                 after_seq: Some(0),
                 source: String::new(),
+                heartbeat_interval: None,
             }
             .encode_to_vec(),
         );
@@ -1703,11 +1872,15 @@ async fn clients_that_never_read_do_not_starve_the_others() {
         "authorization",
         format!("Bearer {TOKEN}").parse().expect("metadata"),
     );
-    let run = RefreshServiceClient::new(connect(&addr).await)
+    let control = connect(&addr).await;
+    let started = RefreshServiceClient::new(control.clone())
         .trigger_refresh(trigger)
         .await
         .expect("TriggerRefresh")
         .into_inner();
+    let run = follow_run(control, started, FOLLOW_EVERY, Duration::from_secs(60))
+        .await
+        .expect("GetRefreshRun follows the IMF run to its end");
     assert!(run.changes > 0, "the IMF run stored changes: {run:?}");
     let mut lister = AgreementServiceClient::new(connect(&addr).await);
     let page_bytes = lister

@@ -8,7 +8,7 @@
 //! swap holds the writer mutex and SQLite's write lock from `BEGIN
 //! IMMEDIATE` to `COMMIT`; if it ran in the idle class, then while calls
 //! saturate the CPUs it would get (almost) no CPU while holding both, and
-//! the run (its commit, TriggerRefresh's answer) would wait until the load
+//! the run (its commit, its end as GetRefreshRun reports it) would wait until the load
 //! stops, which here is after the time limit. Cancellation is checked by the swap
 //! itself, so SIGTERM would be noticed only when the swap next runs; the
 //! grace period would pass, and the checkpoint at exit, which needs the
@@ -58,7 +58,7 @@ use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
 use crate::common::{self, Outcome, holds_wal_write_lock, pick, record};
 use crate::crash::{
     BigWorldBank, Reference, WAIT, WriteLockWatch, channel, copy_db, indicator_codes, longest_hold,
-    reference, release, start_blocking, state_name, trigger,
+    reference, release, start_blocking, state_name, trigger_to_end,
 };
 
 /// `--refresh-timeout-secs` of the server under test: the run, swap
@@ -265,8 +265,8 @@ struct Trial {
     /// lock; the newest run's state.
     mid_swap: bool,
     state: String,
-    /// Trigger to TriggerRefresh's answer (first check) or SIGTERM to exit
-    /// (second check).
+    /// Trigger to the run's end as GetRefreshRun reports it (first check) or
+    /// SIGTERM to exit (second check).
     elapsed: Duration,
     /// Share of a CPU an idle-class probe got under the load alone (and,
     /// in the second check, after the signal).
@@ -278,8 +278,9 @@ struct Trial {
     failed: u64,
 }
 
-/// First check: the refresh commits and answers within its time limit
-/// while the load runs.
+/// First check: the refresh commits and ends within its time limit while
+/// the load runs (TriggerRefresh answers at once; the run is followed with
+/// GetRefreshRun).
 async fn refresh_under_load(dir: &Path, reference: &Reference, mock: &BigWorldBank) -> Trial {
     let db = dir.join("tradepact.db");
     copy_db(&reference.template, &db);
@@ -288,7 +289,7 @@ async fn refresh_under_load(dir: &Path, reference: &Reference, mock: &BigWorldBa
     let server = start_blocking(dir, &db, &server_args(mock));
     let control = channel(&server).await;
     let limit = Duration::from_secs(REFRESH_LIMIT_SECS);
-    // The load outlasts the time limit unless the run answers first.
+    // The load outlasts the time limit unless the run ends first.
     let load = Load::start(
         &server.url(),
         Instant::now() + limit + Duration::from_secs(10),
@@ -298,7 +299,7 @@ async fn refresh_under_load(dir: &Path, reference: &Reference, mock: &BigWorldBa
     let triggered = Instant::now();
     let answer = tokio::time::timeout(
         limit + Duration::from_secs(10),
-        trigger(control, "worldbank"),
+        trigger_to_end(control, "worldbank"),
     )
     .await;
     let elapsed = triggered.elapsed();
@@ -327,17 +328,17 @@ async fn refresh_under_load(dir: &Path, reference: &Reference, mock: &BigWorldBa
             state_name(run.state),
             run.error
         )),
-        Ok(Err(status)) => trial
-            .problems
-            .push(format!("TriggerRefresh failed: {status:?}")),
+        Ok(Err(status)) => trial.problems.push(format!(
+            "TriggerRefresh or GetRefreshRun failed: {status:?}"
+        )),
         Err(_) => trial.problems.push(format!(
-            "TriggerRefresh did not answer within {}",
+            "the run did not end within {}",
             ms(limit + Duration::from_secs(10))
         )),
     }
     if elapsed > limit {
         trial.problems.push(format!(
-            "the run took {} from trigger to answer, beyond its {REFRESH_LIMIT_SECS} s limit",
+            "the run took {} from trigger to end, beyond its {REFRESH_LIMIT_SECS} s limit",
             ms(elapsed)
         ));
     }
@@ -368,7 +369,11 @@ async fn refresh_under_load(dir: &Path, reference: &Reference, mock: &BigWorldBa
         trial.problems.push(format!("integrity_check: {integrity}"));
         trial.lost = true;
     }
-    if answer.is_ok_and(|a| a.is_ok()) && common::content_hash(&db) != reference.new_hash {
+    let succeeded = answer.as_ref().is_ok_and(|a| {
+        a.as_ref()
+            .is_ok_and(|run| run.state == pb::RunState::Succeeded as i32)
+    });
+    if succeeded && common::content_hash(&db) != reference.new_hash {
         trial
             .problems
             .push("the run succeeded but the file does not hold the new dataset".into());
@@ -399,7 +404,8 @@ async fn sigterm_under_load(dir: &Path, reference: &Reference, mock: &BigWorldBa
         Instant::now() + Duration::from_secs(REFRESH_LIMIT_SECS + GRACE_SECS + 15),
     );
     let idle_class = warmed_up(&load, pick(Duration::from_secs(1), Duration::from_secs(5))).await;
-    let pending = tokio::spawn(trigger(control, "worldbank"));
+    // Follows the run to its end, so `pending` finishes when the run does.
+    let pending = tokio::spawn(trigger_to_end(control, "worldbank"));
     mock.last_request().await;
     // The swap starts once the answers are parsed and validated; signal as
     // soon as it holds the write lock.
@@ -546,7 +552,7 @@ async fn saturating_load_starves_neither_the_refresh_swap_nor_shutdown() {
             };
             let what = if check == 0 {
                 format!(
-                    "trigger to answer {}, swap (write lock held) {}",
+                    "trigger to end {}, swap (write lock held) {}",
                     ms(trial.elapsed),
                     trial.swap.map_or_else(
                         || "not seen".to_owned(),
@@ -603,7 +609,7 @@ async fn saturating_load_starves_neither_the_refresh_swap_nor_shutdown() {
             let swap = swaps.iter().map(|(length, _)| *length).max();
             let committed = swaps.iter().map(|(_, committed)| *committed).max();
             format!(
-                "trigger to answer max {} (limit {REFRESH_LIMIT_SECS} s); swap (write lock held) max {}, committed at most {} after the trigger; idle-class probe at most {probe:.0}% of a CPU; {answered} calls answered meanwhile, {failed} failed; unloaded {}",
+                "trigger to end max {} (limit {REFRESH_LIMIT_SECS} s); swap (write lock held) max {}, committed at most {} after the trigger; idle-class probe at most {probe:.0}% of a CPU; {answered} calls answered meanwhile, {failed} failed; unloaded {}",
                 ms(slowest),
                 swap.map_or_else(|| "not seen".to_owned(), ms),
                 committed.map_or_else(|| "not seen".to_owned(), ms),

@@ -253,10 +253,19 @@ async fn client(addr: String, offset: usize, load: Arc<Load>) {
                         year: 2019,
                         flow: TradeFlow::Export.into(),
                         limit: 0,
-                        partner: "KHM".into(),
+                        partners: vec!["KHM".into()],
                     })
                     .await
-                    .map(|r| judge(r.into_inner(), |a| !a.entries.is_empty())),
+                    .map(|r| {
+                        // KHM's place: computed (`entries`) or, for a year
+                        // only an official statement covers, quoted.
+                        judge(r.into_inner(), |a| {
+                            a.entries
+                                .iter()
+                                .chain(&a.quoted_entries)
+                                .any(|e| e.partners.iter().any(|p| p == "KHM"))
+                        })
+                    }),
             ),
             4 => (
                 "GetProductBreakdown",
@@ -267,7 +276,8 @@ async fn client(addr: String, offset: usize, load: Arc<Load>) {
                         year: 2019,
                         flow: TradeFlow::Export.into(),
                         hs_digits: 0,
-                        limit: 0,
+                        page_size: 0,
+                        page_token: String::new(),
                     })
                     .await
                     .map(|r| judge(r.into_inner(), |a| !a.products.is_empty())),
@@ -280,7 +290,7 @@ async fn client(addr: String, offset: usize, load: Arc<Load>) {
                         indicator: "NY.GDP.MKTP.KD.ZG".into(),
                         start_year: 2011,
                         end_year: 0,
-                        vintage: String::new(),
+                        vintage: None,
                     })
                     .await
                     .map(|r| judge(r.into_inner(), |a| !a.points.is_empty())),

@@ -4,7 +4,8 @@
 //! API, valid JSON with absurd values, an answer about another reporter.
 //!
 //! Each fault runs against the real `tradepact serve` process, triggered
-//! with TriggerRefresh (admin token), and must leave the data exactly as
+//! with TriggerRefresh (admin token) and followed to its end with
+//! GetRefreshRun, and must leave the data exactly as
 //! they were (the database's content hash and the served answers), end in a
 //! FAILED run whose reason names the fault, end in bounded time (no hang),
 //! and keep the server's memory bounded (RSS growth under [`RSS_BOUND_KIB`]
@@ -24,7 +25,7 @@ use tradepact::grpc::pb::{RunState, TradeFlow};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::{Server, content_hash, pick, record, start};
+use crate::common::{FOLLOW_EVERY, Server, content_hash, follow_run, pick, record, start};
 
 #[path = "../api/upstream.rs"]
 #[allow(dead_code, clippy::all)]
@@ -42,7 +43,8 @@ const MAX_BODY_MIB: usize = 16;
 /// doubling) plus what its parser makes of it, and the allocator keeps
 /// freed memory per arena; a leak per run would exceed it in long mode.
 const RSS_BOUND_KIB: u64 = 8 * MAX_BODY_MIB as u64 * 1024;
-/// Longest any one TriggerRefresh may take before it counts as a hang.
+/// Longest any one run may take, from TriggerRefresh to its end, before it
+/// counts as a hang.
 const RUN_LIMIT: Duration = Duration::from_secs(20);
 
 /// Where each source points: the wiremock upstream, a raw fault server, or
@@ -179,7 +181,7 @@ async fn served(channel: &Channel) -> Served {
                     indicator: "NY.GDP.MKTP.KD.ZG".into(),
                     start_year: 0,
                     end_year: 0,
-                    vintage: String::new(),
+                    vintage: None,
                 })
                 .await,
         ),
@@ -190,7 +192,7 @@ async fn served(channel: &Channel) -> Served {
                     year: 2022,
                     flow: TradeFlow::Export.into(),
                     limit: 1000,
-                    partner: String::new(),
+                    partners: Vec::new(),
                 })
                 .await,
         ),
@@ -248,7 +250,14 @@ async fn exercise(fault: &str, target: Target, variants: &[Variant], trials: u64
             format!("Bearer {TOKEN}").parse().expect("metadata"),
         );
         let started = Instant::now();
-        let answer = tokio::time::timeout(RUN_LIMIT, refresh.trigger_refresh(request)).await;
+        // TriggerRefresh answers at once (RUNNING); the run is followed to
+        // its end within RUN_LIMIT.
+        let channel = target.channel.clone();
+        let answer = tokio::time::timeout(RUN_LIMIT, async {
+            let run = refresh.trigger_refresh(request).await?.into_inner();
+            follow_run(channel, run, FOLLOW_EVERY, RUN_LIMIT).await
+        })
+        .await;
         let took = started.elapsed();
         longest = longest.max(took);
         total += took;
@@ -260,10 +269,11 @@ async fn exercise(fault: &str, target: Target, variants: &[Variant], trials: u64
                 ))
             }
             Ok(Err(status)) => {
-                problem = Some(format!("trial {trial}: TriggerRefresh failed: {status:?}"))
+                problem = Some(format!(
+                    "trial {trial}: TriggerRefresh or GetRefreshRun failed: {status:?}"
+                ))
             }
             Ok(Ok(run)) => {
-                let run = run.into_inner();
                 if reasons.len() < variants.len() && !reasons.contains(&run.error) {
                     reasons.push(run.error.clone());
                 }
