@@ -81,7 +81,7 @@ pub struct CheckedProductQuery {
     pub digits: usize,
     /// Which lines this page holds.
     pub window: Window,
-    /// [`fingerprint`] of the question, which its page tokens carry.
+    /// The `paging::fingerprint` of the question, which its page tokens carry.
     pub filters: u64,
 }
 

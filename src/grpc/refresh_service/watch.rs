@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -114,14 +115,19 @@ impl Watcher {
         if !send(&sender, pb::WatchEventKind::CaughtUp, Vec::new(), last).await {
             return;
         }
+        // A heartbeat is due `heartbeat` after the last message sent. Changes
+        // the filter leaves out do not put it off: it is what carries the
+        // resume point past them.
+        let mut heartbeat_due = Instant::now() + self.heartbeat;
         loop {
             let received = tokio::select! {
                 received = live.recv() => received,
-                () = tokio::time::sleep(self.heartbeat) => {
-                    if send(&sender, pb::WatchEventKind::Heartbeat, Vec::new(), last).await {
-                        continue;
+                () = tokio::time::sleep_until(heartbeat_due) => {
+                    if !send(&sender, pb::WatchEventKind::Heartbeat, Vec::new(), last).await {
+                        return;
                     }
-                    return;
+                    heartbeat_due = Instant::now() + self.heartbeat;
+                    continue;
                 }
                 () = self.stopping.cancelled() => {
                     let _ = sender.send(Err(shutting_down())).await;
@@ -137,10 +143,11 @@ impl Watcher {
                     // Advances past filtered-out changes too; the next
                     // heartbeat carries it.
                     last = change.seq;
-                    if self.wanted(&change)
-                        && !send(&sender, pb::WatchEventKind::Changes, vec![change], last).await
-                    {
-                        return;
+                    if self.wanted(&change) {
+                        if !send(&sender, pb::WatchEventKind::Changes, vec![change], last).await {
+                            return;
+                        }
+                        heartbeat_due = Instant::now() + self.heartbeat;
                     }
                 }
                 // Fell behind: the store has everything, in order.
