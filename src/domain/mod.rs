@@ -9,6 +9,7 @@ mod indicator;
 mod products;
 mod registry;
 mod run;
+pub mod similar;
 mod subject;
 mod trade;
 

@@ -365,6 +365,28 @@ impl Registry {
         self.by_key.get(&key)
     }
 
+    /// Up to `limit` economies or groups whose codes, names or aliases are
+    /// a few edits from `text` (for "did you mean"), closest first.
+    pub fn closest(&self, text: &str, limit: usize) -> Vec<&EconomyCode> {
+        let key = normalise(text);
+        if key.is_empty() || text.len() > MAX_INPUT_BYTES {
+            return Vec::new();
+        }
+        super::similar::closest(
+            &key,
+            self.by_key.iter().map(|(key, code)| (key.as_str(), code)),
+            limit,
+        )
+    }
+
+    /// The name a person knows `code` by ("Cambodia", "European Union").
+    pub fn display_name(&self, code: &EconomyCode) -> Option<&str> {
+        match self.by_code.get(code)? {
+            Entry::Economy(i) => self.economies.get(*i).map(|e| e.name.as_str()),
+            Entry::Group(i) => self.groups.get(*i).map(|g| g.name.as_str()),
+        }
+    }
+
     /// The economy with this code (alpha-3 or, for others, its own code).
     pub fn economy(&self, code: &EconomyCode) -> Option<&RegisteredEconomy> {
         match self.by_code.get(code)? {

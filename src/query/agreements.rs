@@ -1,7 +1,10 @@
 //! Agreement questions: one agreement (now or on a date), filtered lists with
 //! paging, and negotiation rounds.
 
-use crate::domain::{Agreement, AgreementEvent, AgreementStatus, Dataset, PartialDate, StatusAt};
+use crate::domain::{
+    Agreement, AgreementEvent, AgreementStatus, Dataset, EconomyCode, PartialDate, StatusAt,
+    registry, similar,
+};
 
 use super::input::{agreement_id, count, economy_code, optional_full_date, require_known};
 use super::paging::{PageToken, fingerprint};
@@ -176,12 +179,73 @@ pub fn negotiation_rounds(
     })
 }
 
+/// "; did you mean kor-khm (Korea–Cambodia …)?": the agreements between the
+/// economies the id's words name ("korea-cambodia"), else the ids a few
+/// edits away; "" when there are none.
+fn agreement_suggestions(dataset: &Dataset, id: &str) -> String {
+    let named: Vec<EconomyCode> = id
+        .split('-')
+        .filter_map(|word| registry().resolve(word).cloned())
+        .collect();
+    let mut found: Vec<&str> = Vec::new();
+    if named.len() >= 2 {
+        let mut between: Vec<&Agreement> = dataset
+            .agreements
+            .values()
+            .filter(|agreement| {
+                named
+                    .iter()
+                    .all(|code| agreement.has_party(code, |group| dataset.members_of(group)))
+            })
+            .collect();
+        // Agreements the economies are parties to themselves come before
+        // those they belong to through a group (Korea–Cambodia before
+        // Korea–ASEAN).
+        between.sort_by_key(|agreement| {
+            let direct = named
+                .iter()
+                .filter(|code| agreement.parties.contains(code))
+                .count();
+            std::cmp::Reverse(direct)
+        });
+        found = between
+            .into_iter()
+            .map(|agreement| agreement.id.as_str())
+            .take(3)
+            .collect();
+    }
+    if found.is_empty() {
+        found = similar::closest(
+            id,
+            dataset
+                .agreements
+                .keys()
+                .map(|key| (key.as_str(), key.as_str())),
+            3,
+        );
+    }
+    if found.is_empty() {
+        return String::new();
+    }
+    let described: Vec<String> = found
+        .iter()
+        .map(|id| match dataset.agreements.get(*id) {
+            Some(agreement) => format!("{id} ({})", agreement.name),
+            None => (*id).to_owned(),
+        })
+        .collect();
+    format!("; did you mean {}?", described.join(", "))
+}
+
 fn find<'a>(dataset: &'a Dataset, id: &str) -> Result<&'a Agreement, QueryError> {
     dataset.agreements.get(id).ok_or_else(|| {
         QueryError::not_found(
             Missing::Agreement,
             id,
-            format!("no agreement with id '{id}'"),
+            format!(
+                "no agreement with id '{id}'{}",
+                agreement_suggestions(dataset, id)
+            ),
         )
     })
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::{Dataset, IndicatorSeries, PartialDate, Source, shorten};
+use crate::domain::{Dataset, Indicator, IndicatorSeries, PartialDate, Source, shorten};
 
 use super::input::{YearRange, economy_code, is_valid_indicator_code, require_known};
 use super::{Missing, QueryError};
@@ -66,7 +66,10 @@ pub fn indicator_series(
         QueryError::not_found(
             Missing::Indicator,
             code.as_str(),
-            format!("indicator: '{code}' is not an indicator this service holds"),
+            format!(
+                "indicator: '{code}' is not an indicator this service holds; held: {}",
+                held_indicators(dataset, &code)
+            ),
         )
     })?;
 
@@ -151,4 +154,23 @@ fn latest_points(
         }
     }
     by_year.into_values().collect()
+}
+
+/// The indicators held, those closest to `code` first: "NY.GDP.MKTP.KD.ZG
+/// (GDP growth (annual %)), …".
+fn held_indicators(dataset: &Dataset, code: &str) -> String {
+    let mut held: Vec<&Indicator> = dataset.indicators.values().collect();
+    held.sort_by_key(|indicator| {
+        (
+            crate::domain::similar::distance(code, &indicator.code),
+            indicator.code.as_str(),
+        )
+    });
+    if held.is_empty() {
+        return "none".to_owned();
+    }
+    held.iter()
+        .map(|indicator| format!("{} ({})", indicator.code, indicator.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

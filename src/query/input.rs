@@ -71,11 +71,31 @@ pub fn economy_code(field: &'static str, raw: &str) -> Result<EconomyCode, Query
         QueryError::invalid(
             field,
             format!(
-                "'{}' is no economy or group tradepact knows; {ECONOMY_FORMS}",
-                shorten(raw.trim())
+                "'{}' is no economy or group tradepact knows{}; {ECONOMY_FORMS}",
+                shorten(raw.trim()),
+                did_you_mean(raw)
             ),
         )
     })
+}
+
+/// "; did you mean KHM (Cambodia)?" for the economies closest to `raw`, or
+/// "" when none is close.
+pub fn did_you_mean(raw: &str) -> String {
+    let registry = registry();
+    let named: Vec<String> = registry
+        .closest(raw, 3)
+        .into_iter()
+        .map(|code| match registry.display_name(code) {
+            Some(name) => format!("{code} ({name})"),
+            None => code.to_string(),
+        })
+        .collect();
+    if named.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", named.join(", "))
+    }
 }
 
 /// What an economy field accepts, for error messages.
@@ -96,7 +116,15 @@ pub fn require_known<'a>(
         // (AIP-193), not a missing resource.
         Some(code) => Err(QueryError::invalid(
             field,
-            format!("'{code}' is not a known economy or group"),
+            match registry().display_name(code) {
+                Some(name) => {
+                    format!("'{code}' ({name}) is not an economy this service holds data on")
+                }
+                None => format!(
+                    "'{code}' is not a known economy or group{}",
+                    did_you_mean(code.as_str())
+                ),
+            },
         )),
         None => Ok(()),
     }

@@ -188,3 +188,33 @@ async fn unknown_economies_are_invalid_arguments() {
     assert_status(result, tonic::Code::InvalidArgument, "party");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn unknown_names_get_the_closest_matches() {
+    let mut app = spawn_app().await;
+    assert_status(
+        app.bilateral("KOR", "Cambodja").await,
+        tonic::Code::InvalidArgument,
+        "did you mean KHM (Cambodia)?",
+    );
+    assert_status(
+        app.agreement("korea-cambodia", None).await,
+        tonic::Code::NotFound,
+        "did you mean kor-khm (Korea–Cambodia Free Trade Agreement)",
+    );
+    assert_status(
+        app.agreement("kor-khn", None).await,
+        tonic::Code::NotFound,
+        "kor-khm (Korea–Cambodia Free Trade Agreement)",
+    );
+    let result = app
+        .indicators
+        .get_indicator_series(pb::GetIndicatorSeriesRequest {
+            economy: "KHM".into(),
+            indicator: "NY.GDP.MKTP.KD.Z".into(),
+            ..Default::default()
+        })
+        .await;
+    assert_status(result, tonic::Code::NotFound, "held: NY.GDP.MKTP.KD.ZG (");
+    app.stop().await;
+}
