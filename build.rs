@@ -17,6 +17,7 @@ const PROTOS: &[&str] = &[
     "proto/tradepact/v1/trade.proto",
     "proto/tradepact/v1/indicators.proto",
     "proto/tradepact/v1/refresh.proto",
+    "proto/tradepact/v1/catalog.proto",
 ];
 
 /// Where imports resolve: our contract, then the Google API types it uses
@@ -41,6 +42,12 @@ const ENCODED_ANSWERS: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
+    // GetServerInfo's `build`: what whoever builds says was built (a commit,
+    // a CI run), through TRADEPACT_BUILD. Not read from git here: a value
+    // that changed with every commit would rebuild the crate each time.
+    println!("cargo:rerun-if-env-changed=TRADEPACT_BUILD");
+    let build = std::env::var("TRADEPACT_BUILD").unwrap_or_default();
+    println!("cargo:rustc-env=TRADEPACT_BUILD={build}");
     println!("cargo:rerun-if-changed=third_party/googleapis");
     let descriptors = protox::compile(PROTOS, INCLUDES)?;
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);

@@ -775,10 +775,62 @@ impl Settings {
         }
     }
 
+    /// Every setting that is not secret, by name ("listen", "refresh.enabled"),
+    /// as text; secrets and unset values are left out.
+    pub fn public_settings(&self) -> std::collections::BTreeMap<String, String> {
+        let mut settings = std::collections::BTreeMap::new();
+        if let Ok(value) = serde_json::to_value(self) {
+            flatten("", &value, &mut settings);
+        }
+        settings
+    }
+
     /// The effective configuration as TOML, secrets redacted.
     pub fn to_toml(&self) -> String {
         toml::to_string(self)
             .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
+    }
+}
+
+/// `value`'s leaves under dotted names, secrets (serialised as
+/// `<redacted>`) and nulls left out.
+fn flatten(
+    prefix: &str,
+    value: &serde_json::Value,
+    into: &mut std::collections::BTreeMap<String, String>,
+) {
+    use serde_json::Value;
+    let name = |key: &str| {
+        if prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                flatten(&name(key), field, into);
+            }
+        }
+        Value::Null => {}
+        Value::String(text) if text == "<redacted>" => {}
+        Value::String(text) => {
+            into.insert(prefix.to_owned(), text.clone());
+        }
+        Value::Array(items) => {
+            let texts: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            into.insert(prefix.to_owned(), texts.join(","));
+        }
+        other => {
+            into.insert(prefix.to_owned(), other.to_string());
+        }
     }
 }
 

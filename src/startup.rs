@@ -22,10 +22,14 @@ use tonic_health::server::{HealthReporter, HealthService};
 use crate::config::{AnswerCompression, Settings};
 use crate::grpc::layer::{CallLayer, CallPolicy};
 use crate::grpc::service::agreement_service_server::AgreementServiceServer;
+use crate::grpc::service::catalog_service_server::CatalogServiceServer;
 use crate::grpc::service::indicator_service_server::IndicatorServiceServer;
 use crate::grpc::service::refresh_service_server::RefreshServiceServer;
 use crate::grpc::service::trade_service_server::TradeServiceServer;
-use crate::grpc::{AgreementApi, Api, IndicatorApi, RefreshApi, SERVICE_NAMES, TradeApi, pb};
+use crate::grpc::{
+    AgreementApi, Api, CatalogApi, IndicatorApi, RefreshApi, SERVICE_NAMES, ServerFacts, TradeApi,
+    pb,
+};
 use crate::metrics::{self, Metrics};
 use crate::query::ReadModel;
 use crate::refresh::{
@@ -145,6 +149,11 @@ impl Application {
         let stop_serving = CancellationToken::new();
         let services = Services {
             api: Api::new(read_model.clone(), self.store.clone(), Arc::clone(&metrics)),
+            catalog_api: CatalogApi::new(
+                Arc::clone(&read_model),
+                Arc::clone(&refresher),
+                ServerFacts::new(&self.settings),
+            ),
             refresh_api,
             health: health_service,
             metrics,
@@ -266,6 +275,7 @@ fn grpc_server(
 ) -> anyhow::Result<impl Future<Output = Result<(), tonic::transport::Error>> + Send + use<>> {
     let Services {
         api,
+        catalog_api,
         refresh_api,
         health,
         metrics,
@@ -320,6 +330,10 @@ fn grpc_server(
             IndicatorServiceServer::new(IndicatorApi(api)),
             settings
         ))
+        .add_service(configured!(
+            CatalogServiceServer::new(catalog_api),
+            settings
+        ))
         .add_service(match tonic_compression(settings) {
             Some(encoding) => configured!(RefreshServiceServer::new(refresh_api), settings)
                 .send_compressed(encoding),
@@ -331,6 +345,7 @@ fn grpc_server(
 /// What the gRPC server serves.
 struct Services {
     api: Api,
+    catalog_api: CatalogApi,
     refresh_api: RefreshApi,
     health: HealthServer<HealthService>,
     metrics: Arc<Metrics>,

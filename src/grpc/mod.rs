@@ -8,6 +8,7 @@
 
 mod agreements;
 pub mod answer;
+mod catalog;
 pub mod compress;
 mod convert;
 pub mod errors;
@@ -31,6 +32,7 @@ use answer::{Encoded, Question};
 use compress::CompressedAnswer;
 
 pub use agreements::AgreementApi;
+pub use catalog::{CatalogApi, ServerFacts};
 pub use indicators::IndicatorApi;
 pub use refresh_service::RefreshApi;
 pub use trade::TradeApi;
@@ -59,11 +61,12 @@ pub mod service {
 }
 
 /// The fully qualified names of the services tradepact itself serves.
-pub const SERVICE_NAMES: [&str; 4] = [
+pub const SERVICE_NAMES: [&str; 5] = [
     "tradepact.v1.AgreementService",
     "tradepact.v1.TradeService",
     "tradepact.v1.IndicatorService",
     "tradepact.v1.RefreshService",
+    "tradepact.v1.CatalogService",
 ];
 
 /// Shared by every service: where the data come from and where calls are
@@ -208,7 +211,7 @@ fn keep(snapshot: &Snapshot, question: &Question, answer: impl prost::Message) -
     encoded
 }
 
-fn still_loading() -> Status {
+pub(crate) fn still_loading() -> Status {
     errors::status(
         tonic::Code::Unavailable,
         errors::reason::STILL_LOADING,

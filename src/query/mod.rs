@@ -7,6 +7,7 @@
 //! load means a reader can never see half of one dataset and half of another.
 
 mod agreements;
+mod catalog;
 mod indicators;
 mod input;
 pub(crate) mod paging;
@@ -17,6 +18,9 @@ mod trade;
 pub use agreements::{
     AgreementPage, AgreementView, GetAgreement, ListAgreements, ListRounds, RoundsPage,
     get_agreement, list_agreements, negotiation_rounds,
+};
+pub use catalog::{
+    EconomyEntry, EconomyPage, IndicatorSummary, ListEconomies, indicators, list_economies,
 };
 pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
 pub use input::{is_valid_agreement_id, is_valid_indicator_code};

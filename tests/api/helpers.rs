@@ -16,6 +16,7 @@ use tradepact::config::Settings;
 use tradepact::grpc::google_type::Date;
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
+use tradepact::grpc::pb::catalog_service_client::CatalogServiceClient;
 use tradepact::grpc::pb::indicator_service_client::IndicatorServiceClient;
 use tradepact::grpc::pb::refresh_service_client::RefreshServiceClient;
 use tradepact::grpc::pb::trade_service_client::TradeServiceClient;
@@ -40,6 +41,7 @@ pub struct TestApp {
     pub agreements: AgreementServiceClient<Channel>,
     pub trade: TradeServiceClient<Channel>,
     pub indicators: IndicatorServiceClient<Channel>,
+    pub catalog: CatalogServiceClient<Channel>,
     pub refresh: RefreshServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     stop: Option<oneshot::Sender<()>>,
@@ -91,6 +93,7 @@ pub async fn spawn_app_in_with(dir: TempDir, configure: impl FnOnce(&mut Setting
         agreements: AgreementServiceClient::new(channel.clone()),
         trade: TradeServiceClient::new(channel.clone()),
         indicators: IndicatorServiceClient::new(channel.clone()),
+        catalog: CatalogServiceClient::new(channel.clone()),
         refresh: RefreshServiceClient::new(channel),
         health,
         stop: Some(stop),

@@ -3,6 +3,7 @@
 //! the crate is linked once.
 
 mod agreements;
+mod catalog;
 mod conformance;
 mod crash;
 mod economies;

@@ -1,0 +1,144 @@
+//! CatalogService: what a new client can discover before asking anything.
+
+use tradepact::grpc::pb;
+
+use crate::helpers::{assert_status, date, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn economies_are_found_by_name_with_their_groups_and_whether_data_are_held() {
+    let mut app = spawn_app().await;
+    let page = app
+        .catalog
+        .list_economies(pb::ListEconomiesRequest {
+            query: "cambodia".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("ListEconomies")
+        .into_inner();
+    let khm = page
+        .economies
+        .iter()
+        .find(|e| e.code == "KHM")
+        .expect("Cambodia is found by name");
+    assert_eq!(khm.kind(), pb::PartyKind::Economy);
+    assert_eq!((khm.iso2.as_str(), khm.numeric), ("KH", Some(116)));
+    assert!(khm.held, "the built-in dataset holds Korea–Cambodia");
+    assert!(khm.groups.contains(&"ASEAN".to_owned()), "{khm:?}");
+
+    let unheld = app
+        .catalog
+        .list_economies(pb::ListEconomiesRequest {
+            query: "kosovo".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("ListEconomies")
+        .into_inner();
+    assert!(unheld.economies.iter().any(|e| e.code == "XKX" && !e.held));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_group_lists_its_members_on_the_date_asked_for() {
+    let mut app = spawn_app().await;
+    let eu_on = |as_of| {
+        let mut catalog = app.catalog.clone();
+        async move {
+            catalog
+                .list_economies(pb::ListEconomiesRequest {
+                    query: "EU".into(),
+                    as_of,
+                    ..Default::default()
+                })
+                .await
+                .expect("ListEconomies")
+                .into_inner()
+                .economies
+                .into_iter()
+                .find(|e| e.code == "EU")
+                .expect("the EU")
+        }
+    };
+    let before = eu_on(date(2020, 1, 1)).await;
+    let after = eu_on(date(2021, 1, 1)).await;
+    assert_eq!(before.kind(), pb::PartyKind::Group);
+    assert!(before.members.contains(&"GBR".to_owned()));
+    assert!(!after.members.contains(&"GBR".to_owned()), "the UK left");
+    assert_status(
+        app.catalog
+            .list_economies(pb::ListEconomiesRequest {
+                as_of: date(2021, 2, 0),
+                ..Default::default()
+            })
+            .await,
+        tonic::Code::InvalidArgument,
+        "as_of",
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn indicators_list_what_is_held_and_what_is_refreshed() {
+    let mut app = spawn_app().await;
+    let indicators = app
+        .catalog
+        .list_indicators(pb::ListIndicatorsRequest {})
+        .await
+        .expect("ListIndicators")
+        .into_inner()
+        .indicators;
+    let growth = indicators
+        .iter()
+        .find(|i| i.code == "NY.GDP.MKTP.KD.ZG")
+        .expect("GDP growth is held");
+    assert_eq!(growth.unit, "%");
+    assert_eq!(
+        growth.source, "worldbank",
+        "configured for refresh by default"
+    );
+    assert!(growth.economies.contains(&"KHM".to_owned()));
+    assert!(growth.first_year.is_some() && growth.first_year <= growth.last_year);
+    assert!(
+        growth
+            .vintages
+            .contains(&date(2017, 4, 27).expect("a date"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn server_info_says_version_dataset_sources_and_no_secret() {
+    let mut app = spawn_app_with(|settings| {
+        settings.admin_token = Some(tradepact::config::Secret::new("a-secret-token"));
+    })
+    .await;
+    let info = app
+        .catalog
+        .get_server_info(pb::GetServerInfoRequest {})
+        .await
+        .expect("GetServerInfo")
+        .into_inner();
+    assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+    assert!(!info.dataset_version.is_empty());
+    assert!(info.start_time.is_some());
+    let names: Vec<&str> = info.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["worldbank", "comtrade", "imf", "customs", "wto"]);
+    assert!(
+        info.sources
+            .iter()
+            .all(|s| s.stale && s.last_success_time.is_none()),
+        "nothing fetched yet: {:?}",
+        info.sources
+    );
+    assert!(info.settings.contains_key("listen"), "{:?}", info.settings);
+    assert!(!info.settings.contains_key("admin_token"));
+    assert!(
+        info.settings
+            .values()
+            .all(|v| !v.contains("a-secret-token")),
+        "{:?}",
+        info.settings
+    );
+    app.stop().await;
+}
