@@ -207,6 +207,26 @@ fn store_metrics(stats: &crate::store::StoreStats) -> String {
             label(source)
         ));
     }
+    // Read from the database at every scrape, so an alert on staleness works
+    // from the first scrape after a restart.
+    text.push_str("# HELP tradepact_refresh_seconds_since_last_success Age of each source's last successful refresh\n");
+    text.push_str("# TYPE tradepact_refresh_seconds_since_last_success gauge\n");
+    let now = chrono::Utc::now().timestamp();
+    for (source, at) in &stats.last_success {
+        text.push_str(&format!(
+            "tradepact_refresh_seconds_since_last_success{{source=\"{}\"}} {}\n",
+            label(source),
+            (now - at).max(0)
+        ));
+    }
+    text.push_str("# HELP tradepact_build_info The running build (always 1)\n");
+    text.push_str("# TYPE tradepact_build_info gauge\n");
+    text.push_str(&format!(
+        "tradepact_build_info{{version=\"{}\",build=\"{}\",dataset_version=\"{}\"}} 1\n",
+        label(env!("CARGO_PKG_VERSION")),
+        label(env!("TRADEPACT_BUILD")),
+        label(&stats.dataset_version)
+    ));
     text.push_str("# HELP tradepact_store_rows Data rows held, by origin (builtin or a source)\n");
     text.push_str("# TYPE tradepact_store_rows gauge\n");
     for (origin, rows) in &stats.rows {

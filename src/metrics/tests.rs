@@ -272,3 +272,31 @@ async fn on_stop_an_answer_that_never_finishes_is_cut_after_the_grace_period() {
     assert!(stopped.elapsed() >= grace.mul_f32(0.75));
     assert!(closed_unanswered(&mut stuck).await, "the connection is cut");
 }
+
+#[test]
+fn store_figures_include_each_sources_age_and_the_build() {
+    let now = chrono::Utc::now().timestamp();
+    let stats = crate::store::StoreStats {
+        last_success: [("worldbank".to_owned(), now - 3600)].into_iter().collect(),
+        dataset_version: "2026-11-27".to_owned(),
+        ..Default::default()
+    };
+    let text = store_metrics(&stats);
+    let age: i64 = text
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("tradepact_refresh_seconds_since_last_success{source=\"worldbank\"} ")
+        })
+        .expect("the age of worldbank's last success")
+        .parse()
+        .expect("a number");
+    assert!((3600..3700).contains(&age), "{age}");
+    assert!(
+        text.contains(&format!(
+            "tradepact_build_info{{version=\"{}\",build=\"{}\",dataset_version=\"2026-11-27\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            env!("TRADEPACT_BUILD")
+        )),
+        "{text}"
+    );
+}

@@ -16,6 +16,8 @@ pub struct StoreStats {
     pub rows: BTreeMap<String, u64>,
     /// Database file plus its WAL, in bytes.
     pub size_bytes: u64,
+    /// Edition of the built-in dataset in the store; empty before the seed.
+    pub dataset_version: String,
 }
 
 /// Product lines per origin, counted from their summary: counting millions
@@ -50,7 +52,10 @@ impl Store {
 }
 
 fn read(connection: &rusqlite::Connection) -> rusqlite::Result<StoreStats> {
-    let mut stats = StoreStats::default();
+    let mut stats = StoreStats {
+        dataset_version: super::write::builtin_version(connection)?.unwrap_or_default(),
+        ..StoreStats::default()
+    };
     let mut statement = connection
         .prepare("SELECT source, state, count(*) FROM refresh_runs GROUP BY source, state")?;
     let runs = statement.query_map([], |row| {
