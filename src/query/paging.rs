@@ -42,8 +42,10 @@ pub fn use_key_material(material: &[u8]) -> bool {
 
 fn keys() -> &'static Keys {
     KEYS.get_or_init(|| {
-        let mut material = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut material).expect("the system random source failed");
+        // From the getrandom system call (through rand's thread generator):
+        // aws-lc's own generator may keep /dev/urandom open for the life of
+        // the process, one file descriptor no one asked for.
+        let material: [u8; 32] = rand::random();
         Keys::from_material(&material)
     })
 }
