@@ -214,12 +214,9 @@ impl RefreshService for RefreshApi {
         &self,
         _request: Request<pb::ListSourcesRequest>,
     ) -> Result<Response<pb::ListSourcesResponse>, Status> {
-        let states = self
-            .refresher
-            .store()
-            .source_states()
-            .await
-            .map_err(store_error)?;
+        let store = self.refresher.store();
+        let states = store.source_states().await.map_err(store_error)?;
+        let rows = store.stats().await.map_err(store_error)?.rows;
         let mut sources = Vec::new();
         for adapter in self.refresher.adapters() {
             let state = states.get(adapter.name()).cloned().unwrap_or_default();
@@ -251,6 +248,9 @@ impl RefreshService for RefreshApi {
                     .and_then(convert::timestamp),
                 next_run_time,
                 max_age: Some(convert::duration(settings.max_age)),
+                rows_held: rows
+                    .get(adapter.name())
+                    .map_or(0, |&count| i64::try_from(count).unwrap_or(i64::MAX)),
             });
         }
         Ok(Response::new(pb::ListSourcesResponse { sources }))

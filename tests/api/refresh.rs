@@ -840,6 +840,7 @@ async fn list_sources_shows_configuration_and_the_last_runs() {
         assert!(source.stale, "never fetched counts as stale: {source:?}");
         assert!(source.last_run.is_none());
         assert!(source.last_success_time.is_none());
+        assert_eq!(source.rows_held, 0, "nothing fetched: {source:?}");
         assert!(source.next_run_time.is_none(), "the worker is off");
         assert_eq!(
             source.max_age,
@@ -871,6 +872,7 @@ async fn list_sources_shows_configuration_and_the_last_runs() {
     assert_eq!(imf_info.last_success_time, imf.end_time);
     assert!(imf.end_time.is_some());
     assert!(!imf_info.stale);
+    assert_eq!(imf_info.rows_held, imf.rows, "the rows the run swapped in");
     let wb_info = named("worldbank");
     assert_eq!(wb_info.last_run.as_ref(), Some(&worldbank));
     assert!(wb_info.last_success_time.is_none());
