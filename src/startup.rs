@@ -152,6 +152,7 @@ impl Application {
             catalog_api: CatalogApi::new(
                 Arc::clone(&read_model),
                 Arc::clone(&refresher),
+                Arc::clone(&schedule),
                 ServerFacts::new(&self.settings),
             ),
             refresh_api,

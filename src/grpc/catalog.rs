@@ -2,14 +2,18 @@
 //! indicators) and what it is (version, dataset, sources' freshness,
 //! configuration), for clients to discover before they ask.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use chrono::SecondsFormat;
 
 use tonic::{Request, Response, Status};
 
 use crate::domain::PartialDate;
-use crate::query::{self, EconomyEntry, ListEconomies, ReadModel};
+use crate::query::{self, CoverageQuery, EconomyEntry, ListEconomies, ReadModel};
+use crate::refresh::schedule::Schedule;
 use crate::refresh::worker::{Refresher, is_stale};
+use crate::store::SourceState;
 
 use super::service::catalog_service_server::CatalogService;
 use super::{convert, pb, still_loading};
@@ -54,16 +58,61 @@ impl ServerFacts {
 pub struct CatalogApi {
     read_model: Arc<ReadModel>,
     refresher: Arc<Refresher>,
+    /// Set once the scheduler runs, for next run times.
+    schedule: Arc<OnceLock<Arc<Schedule>>>,
     facts: ServerFacts,
 }
 
 impl CatalogApi {
-    pub fn new(read_model: Arc<ReadModel>, refresher: Arc<Refresher>, facts: ServerFacts) -> Self {
+    pub fn new(
+        read_model: Arc<ReadModel>,
+        refresher: Arc<Refresher>,
+        schedule: Arc<OnceLock<Arc<Schedule>>>,
+        facts: ServerFacts,
+    ) -> Self {
         Self {
             read_model,
             refresher,
+            schedule,
             facts,
         }
+    }
+
+    /// A source's state now, as a person reads it: not configured and why,
+    /// never run, or its last run (and last success), then its next run.
+    async fn source_state(&self, name: &str, states: &HashMap<String, SourceState>) -> String {
+        let Some(adapter) = self.refresher.adapters().iter().find(|a| a.name() == name) else {
+            return "not a source this server runs".to_owned();
+        };
+        if let Some(reason) = adapter.skip_reason() {
+            return format!("not configured: {reason}");
+        }
+        let next = match self.schedule.get() {
+            Some(schedule) => match schedule.next_run(name).await {
+                Some(at) => format!(
+                    "; next run at {}",
+                    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+                None => "; not scheduled".to_owned(),
+            },
+            None => "; not scheduled (the refresh worker is off)".to_owned(),
+        };
+        let state = states.get(name);
+        let last = match state.and_then(|s| s.last_run.as_ref()) {
+            None => "never run".to_owned(),
+            Some(run) => {
+                let mut text = format!("last run {} at {}", run.state.as_str(), run.started_at);
+                if !run.error.is_empty() {
+                    text.push_str(&format!(" ({})", run.error));
+                }
+                text
+            }
+        };
+        let success = match state.and_then(|s| s.last_success_at.as_deref()) {
+            Some(at) => format!("; last success at {at}"),
+            None => String::new(),
+        };
+        format!("{last}{success}{next}")
     }
 }
 
@@ -185,6 +234,79 @@ impl CatalogService for CatalogApi {
             dataset_version,
             sources,
             settings: self.facts.settings.clone().into_iter().collect(),
+        }))
+    }
+
+    async fn get_coverage(
+        &self,
+        request: Request<pb::GetCoverageRequest>,
+    ) -> Result<Response<pb::GetCoverageResponse>, Status> {
+        let request = request.into_inner();
+        let snapshot = self.read_model.snapshot().ok_or_else(still_loading)?;
+        let query = CoverageQuery {
+            reporter: request.reporter,
+            partner: request.partner,
+        };
+        let (reporter, partner) = query::check_coverage_query(&snapshot.dataset, &query)?;
+        let store = self.refresher.store();
+        let levels = match &partner {
+            Some(partner) => store
+                .product_levels_of(&reporter, partner)
+                .await
+                .map_err(|error| super::errors::internal(format!("coverage: {error}")))?,
+            None => Vec::new(),
+        };
+        let coverage = query::coverage(&snapshot.dataset, &reporter, partner.as_ref(), &levels);
+        let states = store
+            .source_states()
+            .await
+            .map_err(|error| super::errors::internal(format!("coverage: {error}")))?;
+        let mut gaps = Vec::with_capacity(coverage.gaps.len());
+        for gap in &coverage.gaps {
+            gaps.push(pb::CoverageGap {
+                what: gap.what.clone(),
+                source: gap.source.to_owned(),
+                source_state: self.source_state(gap.source, &states).await,
+            });
+        }
+        let flow = |flow| i32::from(convert::trade_flow(flow));
+        Ok(Response::new(pb::GetCoverageResponse {
+            reporter: reporter.to_string(),
+            partner: partner.map(|p| p.to_string()).unwrap_or_default(),
+            bilateral: coverage
+                .bilateral
+                .into_iter()
+                .map(|(by, years)| pb::BilateralCoverage {
+                    reported_by: by.to_string(),
+                    years,
+                })
+                .collect(),
+            products: coverage
+                .products
+                .into_iter()
+                .map(|year| pb::ProductCoverage {
+                    year: year.year,
+                    flow: flow(year.flow),
+                    hs_digits: year.digits.into_iter().map(i32::from).collect(),
+                    quoted: year.quoted,
+                })
+                .collect(),
+            rankings: coverage
+                .rankings
+                .into_iter()
+                .map(|ranking| pb::RankingCoverage {
+                    year: ranking.year,
+                    flow: flow(ranking.flow),
+                    computed: ranking.computed,
+                    quoted: ranking.quoted,
+                })
+                .collect(),
+            indicators: coverage
+                .indicators
+                .into_iter()
+                .map(|(indicator, years)| pb::IndicatorCoverage { indicator, years })
+                .collect(),
+            gaps,
         }))
     }
 }

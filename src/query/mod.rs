@@ -8,6 +8,7 @@
 
 mod agreements;
 mod catalog;
+mod coverage;
 mod indicators;
 mod input;
 pub(crate) mod paging;
@@ -21,6 +22,10 @@ pub use agreements::{
 };
 pub use catalog::{
     EconomyEntry, EconomyPage, IndicatorSummary, ListEconomies, indicators, list_economies,
+};
+pub use coverage::{
+    Coverage, CoverageQuery, Gap, HeldProductLevel, ProductYear, RankingYear, check_coverage_query,
+    coverage,
 };
 pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
 pub use input::{is_valid_agreement_id, is_valid_indicator_code};

@@ -9,11 +9,48 @@ use std::collections::HashMap;
 
 use rusqlite::{Transaction, params};
 
-use crate::query::{LevelSummary, ProductKey, ProductLines, QueryError, StoredLine, Window};
+use crate::domain::{EconomyCode, TradeFlow};
+use crate::query::{
+    HeldProductLevel, LevelSummary, ProductKey, ProductLines, QueryError, StoredLine, Window,
+};
 
 use super::{Store, StoreError};
 
 impl Store {
+    /// Every product level held for a pair, whatever the year, flow or
+    /// origin (`product_levels`, one row per level: a few rows a year).
+    pub async fn product_levels_of(
+        &self,
+        reporter: &EconomyCode,
+        partner: &EconomyCode,
+    ) -> Result<Vec<HeldProductLevel>, StoreError> {
+        let (reporter, partner) = (reporter.to_string(), partner.to_string());
+        self.read("read product levels from", move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT DISTINCT year, flow, digits FROM product_levels
+                 WHERE reporter = ?1 AND partner = ?2 AND lines > 0
+                 ORDER BY year, flow, digits",
+            )?;
+            let rows = statement.query_map(params![reporter, partner], |row| {
+                Ok((
+                    row.get::<_, i32>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?;
+            let mut levels = Vec::new();
+            for row in rows {
+                let (year, flow, digits) = row?;
+                // The store writes only flows and levels it can name.
+                if let (Some(flow), Ok(digits)) = (TradeFlow::parse(&flow), u8::try_from(digits)) {
+                    levels.push(HeldProductLevel { year, flow, digits });
+                }
+            }
+            Ok(levels)
+        })
+        .await
+    }
+
     /// Runs `read` with product lines read from one consistent snapshot of
     /// the database. Blocking: call it from the blocking pool.
     pub fn read_products<T>(

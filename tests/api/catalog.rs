@@ -142,3 +142,94 @@ async fn server_info_says_version_dataset_sources_and_no_secret() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn coverage_of_a_pair_says_what_is_held_and_who_would_fill_each_gap() {
+    let mut app = spawn_app().await;
+    let coverage = app
+        .catalog
+        .get_coverage(pb::GetCoverageRequest {
+            reporter: "Korea".into(),
+            partner: "Cambodia".into(),
+        })
+        .await
+        .expect("GetCoverage")
+        .into_inner();
+    assert_eq!(
+        (coverage.reporter.as_str(), coverage.partner.as_str()),
+        ("KOR", "KHM")
+    );
+    let sides: Vec<&str> = coverage
+        .bilateral
+        .iter()
+        .map(|b| b.reported_by.as_str())
+        .collect();
+    assert_eq!(sides, ["KOR", "KHM"], "the reporter's side first");
+    let korea_side = &coverage.bilateral[0].years;
+    assert!(korea_side.contains(&2019), "{korea_side:?}");
+    assert!(korea_side.windows(2).all(|w| w[0] < w[1]), "ascending");
+    // The same years GetBilateralTrade answers.
+    let trade = app.bilateral("KOR", "KHM").await.expect("trade");
+    let answered: Vec<i32> = trade.years.iter().map(|y| y.year).collect();
+    assert_eq!(&answered, korea_side);
+
+    let quoted_2019 = coverage
+        .products
+        .iter()
+        .find(|p| p.year == 2019 && p.flow() == pb::TradeFlow::Export)
+        .expect("the quoted 2019 export products");
+    assert!(quoted_2019.quoted && quoted_2019.hs_digits.is_empty());
+    assert!(
+        coverage
+            .rankings
+            .iter()
+            .any(|r| r.year == 2019 && r.quoted && !r.computed)
+    );
+    // No product lines and no complete partner figures ship: both gaps name
+    // Comtrade, and its state as it is here (never run, the worker off).
+    let comtrade_gaps: Vec<&pb::CoverageGap> = coverage
+        .gaps
+        .iter()
+        .filter(|g| g.source == "comtrade")
+        .collect();
+    assert_eq!(comtrade_gaps.len(), 2, "{:?}", coverage.gaps);
+    for gap in comtrade_gaps {
+        assert_eq!(
+            gap.source_state, "never run; not scheduled (the refresh worker is off)",
+            "{gap:?}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn coverage_of_a_reporter_alone_has_no_pair_figures_and_refuses_unknowns() {
+    let mut app = spawn_app().await;
+    let coverage = app
+        .catalog
+        .get_coverage(pb::GetCoverageRequest {
+            reporter: "KHM".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("GetCoverage")
+        .into_inner();
+    assert!(coverage.bilateral.is_empty() && coverage.products.is_empty());
+    let growth = coverage
+        .indicators
+        .iter()
+        .find(|i| i.indicator == "NY.GDP.MKTP.KD.ZG")
+        .expect("Cambodia's GDP growth is held");
+    assert!(growth.years.contains(&2015));
+    assert_status(
+        app.catalog
+            .get_coverage(pb::GetCoverageRequest {
+                reporter: "KHM".into(),
+                partner: "Cambodja".into(),
+            })
+            .await,
+        tonic::Code::InvalidArgument,
+        "did you mean KHM",
+    );
+    app.stop().await;
+}
