@@ -79,6 +79,9 @@ pub struct CheckedProductQuery {
     pub key: ProductKey,
     /// 2, 4 or 6.
     pub digits: usize,
+    /// The request named a level (`hs_digits` not 0), which a quoted list
+    /// of products, having no codes, cannot honour.
+    pub digits_asked: bool,
     /// Which lines this page holds.
     pub window: Window,
     /// The `paging::fingerprint` of the question, which its page tokens carry.
@@ -217,6 +220,7 @@ pub fn check_product_query(
             flow,
         },
         digits,
+        digits_asked: request.hs_digits != 0,
         window: Window { offset, limit },
         filters,
     })
@@ -345,6 +349,19 @@ fn quoted(
                 ),
             )
         })?;
+    if question.digits_asked {
+        // Every request field is honoured or refused: a list without codes
+        // has no HS level to give.
+        return Err(QueryError::not_found(
+            Missing::Products,
+            key.describe(),
+            format!(
+                "no HS{} lines for {}: only a quoted list of main products, without HS codes, is held; ask with hs_digits 0 for it",
+                question.digits,
+                key.describe()
+            ),
+        ));
+    }
     let total = quoted.products.len();
     Ok(ProductBreakdown {
         total,

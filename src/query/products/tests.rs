@@ -270,10 +270,22 @@ fn products_page_through_every_line_with_a_total() {
 
 #[test]
 fn quoted_products_answer_where_no_lines_are_stored() {
-    let breakdown = ask("VNM", 2, 1).expect("quoted");
+    let breakdown = ask("VNM", 0, 1).expect("quoted");
     assert!(breakdown.quoted);
     assert_eq!(breakdown.products.len(), 1);
     assert_eq!(breakdown.products[0].description, "Phones");
+}
+
+#[test]
+fn a_level_asked_of_a_quoted_list_is_refused_not_ignored() {
+    for digits in [2, 4, 6] {
+        match ask("VNM", digits, 1) {
+            Err(QueryError::NotFound { message, .. }) => {
+                assert!(message.contains("ask with hs_digits 0"), "{message}");
+            }
+            other => panic!("HS{digits} of a quoted list: {other:?}"),
+        }
+    }
 }
 
 #[test]
