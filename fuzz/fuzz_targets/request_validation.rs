@@ -288,6 +288,7 @@ enum Call {
         as_of: Option<(Int, Int, Int)>,
         page_size: Int,
         page_token: Token,
+        query: Text,
     },
     NegotiationRounds {
         agreement_id: Text,
@@ -392,6 +393,7 @@ fuzz_target!(|calls: Vec<Call>| {
                 as_of,
                 page_size,
                 page_token,
+                query: words,
             } => {
                 let request = ListAgreements {
                     party: text(party),
@@ -399,11 +401,12 @@ fuzz_target!(|calls: Vec<Call>| {
                     as_of: date(as_of),
                     page_size: int(page_size),
                     page_token: page_token.render(&issued),
+                    query: text(words),
                 };
                 let page = check(
                     "list_agreements",
                     query::list_agreements(dataset, &request),
-                    &["party", "status", "as_of", "page_size", "page_token"],
+                    &["party", "status", "as_of", "page_size", "page_token", "query"],
                 );
                 if let Some(token) = page.and_then(|p| p.next_page_token) {
                     issued = Some(token);

@@ -45,6 +45,7 @@ impl AgreementService for AgreementApi {
             as_of: convert::date_parts(request.as_of),
             page_size: request.page_size,
             page_token: request.page_token.clone(),
+            query: request.query.clone(),
         };
         self.0.answer_from_snapshot(
             question,

@@ -3,7 +3,7 @@
 
 use crate::domain::{
     Agreement, AgreementEvent, AgreementStatus, Dataset, EconomyCode, PartialDate, StatusAt,
-    registry, similar,
+    normalise, registry, similar,
 };
 
 use super::input::{agreement_id, count, economy_code, optional_full_date, require_known};
@@ -57,6 +57,8 @@ pub struct ListAgreements {
     pub as_of: Option<(i32, i32, i32)>,
     pub page_size: i32,
     pub page_token: String,
+    /// Words that must each match the name, id, designation or a party.
+    pub query: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,10 +88,12 @@ pub fn list_agreements(
         DEFAULT_PAGE_SIZE,
         MAX_PAGE_SIZE,
     )?;
+    let words = search_words(&request.query)?;
     let filters = fingerprint(&[
         party.as_ref().map_or("", |p| p.as_str()),
         &format!("{:?}", request.status),
         &as_of.map(|d| d.to_string()).unwrap_or_default(),
+        &words.join(" "),
     ]);
     let token = PageToken::decode(&request.page_token, filters)?;
     require_known(dataset, "party", &party)?;
@@ -103,6 +107,7 @@ pub fn list_agreements(
                 .as_ref()
                 .is_none_or(|code| agreement.has_party(code, |group| dataset.members_of(group)))
         })
+        .filter(|agreement| words.iter().all(|word| matches_word(agreement, word)))
         .map(|agreement| AgreementView::of(agreement, as_of))
         .filter(|view| as_of.is_none() || view.status.is_some())
         .filter(|view| {
@@ -131,6 +136,37 @@ pub fn list_agreements(
         total,
         next_page_token,
     })
+}
+
+/// The words of a text query, normalised (case, accents and punctuation
+/// ignored); none for an empty query.
+fn search_words(query: &str) -> Result<Vec<String>, QueryError> {
+    if query.len() > 256 {
+        return Err(QueryError::invalid("query", "is longer than 256 bytes"));
+    }
+    let words: Vec<String> = query
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '/')
+        .map(normalise)
+        .filter(|word| !word.is_empty())
+        .collect();
+    if words.is_empty() && !query.trim().is_empty() {
+        return Err(QueryError::invalid(
+            "query",
+            "has no letter or digit to search for",
+        ));
+    }
+    Ok(words)
+}
+
+/// A query word matches an agreement when it appears in its name, id or
+/// designation, or names one of its own parties ("cambodia" → KHM).
+fn matches_word(agreement: &Agreement, word: &str) -> bool {
+    normalise(&agreement.name).contains(word)
+        || normalise(&agreement.id).contains(word)
+        || normalise(&agreement.kind) == word
+        || registry()
+            .resolve(word)
+            .is_some_and(|code| agreement.parties.contains(code))
 }
 
 /// Asks for one page of an agreement's rounds.

@@ -3,7 +3,7 @@
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::{AgreementStatus, EventKind, MeetingFormat};
 
-use crate::helpers::{date, spawn_app};
+use crate::helpers::{assert_status, date, spawn_app};
 
 fn ids(agreements: &[pb::Agreement]) -> Vec<&str> {
     agreements.iter().map(|a| a.id.as_str()).collect()
@@ -451,6 +451,56 @@ async fn korea_eu_was_provisionally_applied_before_it_entered_into_force() {
             ("KOR", pb::PartyKind::Economy),
             ("EU", pb::PartyKind::Group)
         ]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn agreements_are_found_by_words_of_their_name_or_parties() {
+    let mut app = spawn_app().await;
+    let search = |query: &str, party: &str| {
+        let request = pb::ListAgreementsRequest {
+            query: query.into(),
+            party: party.into(),
+            page_size: 2,
+            ..Default::default()
+        };
+        let mut app_agreements = app.agreements.clone();
+        async move {
+            let mut all = Vec::new();
+            let mut request = request;
+            loop {
+                let page = app_agreements
+                    .list_agreements(request.clone())
+                    .await
+                    .expect("ListAgreements")
+                    .into_inner();
+                all.extend(page.agreements.into_iter().map(|a| a.id));
+                if page.next_page_token.is_empty() {
+                    return all;
+                }
+                request.page_token = page.next_page_token;
+            }
+        }
+    };
+    let cambodia = search("Korea Cambodia", "").await;
+    assert!(cambodia.contains(&"kor-khm".to_owned()), "{cambodia:?}");
+    assert!(!cambodia.contains(&"kor-idn".to_owned()), "{cambodia:?}");
+    assert_eq!(search("digital", "").await, ["kor-eu-dta"]);
+    assert_eq!(search("türkiye services", "").await, ["kor-tur-services"]);
+    // Composes with the party filter: EFTA's agreement, searched by a word
+    // of its name, only when the party is EFTA.
+    assert_eq!(search("efta", "EFTA").await, ["kor-efta"]);
+    assert!(search("efta", "KHM").await.is_empty());
+    assert_status(
+        app.agreements
+            .list_agreements(pb::ListAgreementsRequest {
+                query: "-- //".into(),
+                ..Default::default()
+            })
+            .await,
+        tonic::Code::InvalidArgument,
+        "query",
     );
     app.stop().await;
 }

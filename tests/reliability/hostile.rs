@@ -895,6 +895,7 @@ async fn fuzz_call(rpc: usize, fuzz: &mut Fuzz, clients: &mut Clients) -> (Answe
                 page_size: fuzz.int(),
                 page_token: fuzz.string(),
                 view: fuzz.enum_value(),
+                query: fuzz.string(),
             },
             agreements.list_agreements
         ),
@@ -1220,6 +1221,7 @@ fn garbage_message(rng: &mut StdRng) -> Vec<u8> {
                 page_size: 5,
                 page_token: "token".into(),
                 view: 2,
+                query: "korea".into(),
             }
             .encode_to_vec();
             for _ in 0..rng.random_range(1..4) {

@@ -225,6 +225,7 @@ async fn client(addr: String, offset: usize, load: Arc<Load>) {
                         page_size: 0,
                         page_token: String::new(),
                         view: 0,
+                        query: String::new(),
                     })
                     .await
                     .map(|r| judge(r.into_inner(), |a| !a.agreements.is_empty())),
