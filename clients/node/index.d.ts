@@ -290,6 +290,8 @@ export interface AgreementsOptions {
   asOf?: DateInput;
   /** 'basic' (default) or 'full'. */
   view?: EnumInput<AgreementView>;
+  /** Words each of which must appear in the name, id or designation, or name a party. */
+  query?: string;
   pageSize?: number;
 }
 

@@ -329,11 +329,14 @@ class Client {
    * Agreements matching the filters, in id order, every page (ListAgreements).
    * `party`: an economy or group ('KOR', 'South Korea', 'ASEAN'); `status`:
    * 'in_force', 'negotiating'... on `asOf` (a full date; default today);
-   * `view`: 'basic' (default: no events, no sources) or 'full'.
+   * `view`: 'basic' (default: no events, no sources) or 'full'; `query`:
+   * words each of which must appear in the name, id or designation or name
+   * a party ('Korea Cambodia').
    */
-  async agreements({ party, status, asOf, view, pageSize } = {}) {
+  async agreements({ party, status, asOf, view, query, pageSize } = {}) {
     const request = {
       party: party || '',
+      query: query || '',
       status: this._enum('AgreementStatus', 'AGREEMENT_STATUS_', status, 'status'),
       as_of: dateMessage(asOf, 'asOf'),
       view: this._enum('AgreementView', 'AGREEMENT_VIEW_', view, 'view'),

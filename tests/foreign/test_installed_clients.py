@@ -142,6 +142,8 @@ PYTHON_CHECK = textwrap.dedent(
         in_force = client.agreements(party="KOR", status="in_force")
         assert "kor-khm" in [a.id for a in in_force]
         assert all(a.status == tradepact_client.v1.agreements_pb2.AGREEMENT_STATUS_IN_FORCE for a in in_force)
+        found = [a.id for a in client.agreements(query="Korea Cambodia")]
+        assert "kor-khm" in found and "kor-idn" not in found, found
         result["agreements"] = len(ids)
 
         khm = client.agreement("kor-khm")
@@ -308,6 +310,8 @@ NODE_CHECK = textwrap.dedent(
         assert.ok(ids.includes('kor-khm'), ids.join(' '));
         assert.deepEqual((await client.agreements({ party: 'KOR', pageSize: 4 })).map((a) => a.id), ids);
         const inForce = await client.agreements({ party: 'KOR', status: 'in_force' });
+        const found = (await client.agreements({ query: 'Korea Cambodia' })).map((a) => a.id);
+        assert.ok(found.includes('kor-khm') && !found.includes('kor-idn'), found.join(','));
         assert.ok(inForce.some((a) => a.id === 'kor-khm'));
         assert.ok(inForce.every((a) => a.status === 'AGREEMENT_STATUS_IN_FORCE'));
         result.agreements = ids.length;

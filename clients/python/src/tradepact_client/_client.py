@@ -143,6 +143,7 @@ class Client:
         as_of: Any = None,
         view: str | int | None = None,
         *,
+        query: str | None = None,
         page_size: int | None = None,
     ) -> list[agreements_pb2.Agreement]:
         """Agreements matching the filters, in id order, every page
@@ -158,6 +159,9 @@ class Client:
             as_of: evaluate statuses on this full date (`datetime.date` or
                 "YYYY-MM-DD"); None: today.
             view: "basic" (the default here: no events, no sources) or "full".
+            query: words each of which must appear in the agreement's name,
+                id or designation or name one of its parties ("Korea
+                Cambodia", "digital"). None: no text filter.
             page_size: agreements per request (None: the server's default);
                 every page is fetched either way.
 
@@ -171,6 +175,7 @@ class Client:
             as_of=date_message(as_of, "as_of"),
             view=enum_value(agreements_pb2.AgreementView, "AGREEMENT_VIEW_", view, "view"),
             page_size=self._page_size(page_size),
+            query=query or "",
         )
         return [a for page in self._pages(self._agreements.ListAgreements, request) for a in page.agreements]
 
