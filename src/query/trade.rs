@@ -223,6 +223,14 @@ pub fn rank_partners(dataset: &Dataset, request: &RankQuery) -> Result<Ranking, 
         .iter()
         .map(|raw| economy_code("partners", raw))
         .collect::<Result<Vec<_>, _>>()?;
+    if !partners.is_empty() && request.limit != 0 {
+        // Every field is honoured or refused: a limit has nothing to cut
+        // when the partners are named.
+        return Err(QueryError::invalid(
+            "limit",
+            "applies to the top list; leave it 0 when naming partners",
+        ));
+    }
     require_known(dataset, "reporter", [&reporter])?;
     require_known(dataset, "partners", &partners)?;
     let question = RankQuestion {

@@ -241,6 +241,15 @@ rejects!(rank_with_negative_limit, InvalidArgument, "limit", |app| {
     app.trade
         .rank_partners(rank(TradeFlow::Export as i32, 2019, -3, ""))
 });
+rejects!(
+    rank_with_partners_and_a_limit,
+    InvalidArgument,
+    "limit",
+    |app| {
+        app.trade
+            .rank_partners(rank(TradeFlow::Export as i32, 2019, 5, "KHM"))
+    }
+);
 rejects!(rank_for_a_year_with_no_data, NotFound, "2015", |app| app
     .trade
     .rank_partners(rank(TradeFlow::Export as i32, 2015, 0, "KHM")));

@@ -144,7 +144,8 @@ async fn rank(
             reporter: "KOR".into(),
             year,
             flow: flow.into(),
-            limit: 1000,
+            // The top list in full, or the partners asked for.
+            limit: if partner.is_empty() { 1000 } else { 0 },
             partners: partner
                 .split('+')
                 .filter(|p| !p.is_empty())

@@ -280,7 +280,8 @@ class Client:
             flow: "export" (destinations), "import" (origins) or "total".
             partners: these partners' ranks (and their `combined_share_pct`)
                 instead of the top list; None: the top list.
-            limit: how many of the top partners (None: the server's default, 10).
+            limit: how many of the top partners (None: the server's default,
+                10); only for the top list, never with `partners`.
 
         Returns:
             `entries` (computed from complete partner figures) and
