@@ -12,6 +12,7 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::config::Secret;
 use crate::domain::{RunRecord, RunState, Trigger};
+use crate::query;
 use crate::query::paging::{PageToken, fingerprint};
 use crate::refresh::schedule::Schedule;
 use crate::refresh::sources::SourceAdapter;
@@ -22,8 +23,8 @@ use super::errors::{self, reason};
 use super::service::refresh_service_server::RefreshService;
 use super::{convert, pb};
 
-const DEFAULT_PAGE_SIZE: i32 = 50;
-const MAX_PAGE_SIZE: i32 = 1000;
+const DEFAULT_PAGE_SIZE: usize = 50;
+const MAX_PAGE_SIZE: usize = 1000;
 
 #[derive(Clone)]
 pub struct RefreshApi {
@@ -197,17 +198,6 @@ fn source_name(raw: &str, known: &[Arc<dyn SourceAdapter>]) -> Result<String, St
     Ok(name)
 }
 
-fn page_size(raw: i32) -> Result<usize, Status> {
-    match raw {
-        0 => Ok(DEFAULT_PAGE_SIZE as usize),
-        n if n < 0 => Err(errors::invalid_field(
-            "page_size",
-            format!("{n} is negative"),
-        )),
-        n => Ok(n.min(MAX_PAGE_SIZE) as usize),
-    }
-}
-
 #[tonic::async_trait]
 impl RefreshService for RefreshApi {
     async fn list_sources(
@@ -298,7 +288,12 @@ impl RefreshService for RefreshApi {
             "" => None,
             raw => Some(source_name(raw, self.refresher.adapters())?),
         };
-        let page_size = page_size(request.page_size)?;
+        let page_size = query::count(
+            "page_size",
+            request.page_size,
+            DEFAULT_PAGE_SIZE,
+            MAX_PAGE_SIZE,
+        )?;
         let filters = fingerprint(&["runs", source.as_deref().unwrap_or("")]);
         // Runs resume by id: new runs arriving between pages never shift them.
         let before = PageToken::decode(&request.page_token, filters)?

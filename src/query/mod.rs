@@ -28,7 +28,7 @@ pub use coverage::{
     coverage,
 };
 pub use indicators::{IndicatorAnswer, IndicatorPoint, IndicatorQuery, indicator_series};
-pub use input::{is_valid_agreement_id, is_valid_indicator_code};
+pub use input::{count, is_valid_agreement_id, is_valid_indicator_code};
 pub use products::{
     CheckedProductQuery, LevelSummary, ProductBreakdown, ProductKey, ProductLine, ProductLines,
     ProductQuery, StoredLine, Window, check_product_query, product_breakdown,
