@@ -491,6 +491,7 @@ const RPCS: [(&str, &[&str]); 12] = [
             "page_size",
             "page_token",
             "view",
+            "query",
         ],
     ),
     (
