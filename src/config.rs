@@ -310,7 +310,11 @@ pub struct RefreshSettings {
     )]
     pub refresh_timeout_secs: u64,
 
-    /// Economies whose trade with every partner is fetched (Comtrade), comma-separated.
+    /// Economies whose trade with every partner is fetched, comma-separated:
+    /// IMF (both sides: their own figures and every partner's mirror) and
+    /// Comtrade. `all` (alone) means every economy: IMF then asks with
+    /// wildcards; Comtrade, asked one reporter at a time, is skipped; Korea
+    /// Customs always reports Korea's trade whatever this says.
     #[arg(
         long,
         env = "TRADEPACT_REPORTERS",
@@ -320,8 +324,8 @@ pub struct RefreshSettings {
     )]
     pub reporters: Vec<String>,
 
-    /// Partners whose trade with the reporters is fetched in detail (products,
-    /// Korea Customs monthly figures, the IMF mirror side), comma-separated.
+    /// Partners whose trade with the reporters is fetched in detail (Comtrade
+    /// products, Korea Customs monthly figures), comma-separated.
     #[arg(
         long,
         env = "TRADEPACT_PARTNERS",
@@ -615,6 +619,33 @@ impl RefreshSettings {
 /// characters each with the comma) must keep the URL under Comtrade's 4,096.
 pub const MAX_PARTNERS_PER_REQUEST: usize = 500;
 
+/// What `--reporters` stands for, once checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReporterSet<'a> {
+    /// `all`: every economy.
+    All,
+    /// Economies as written (codes, names or aliases the registry resolves).
+    Listed(&'a [String]),
+}
+
+/// The `--reporters` value that stands for every economy.
+pub const ALL_REPORTERS: &str = "all";
+
+impl RefreshSettings {
+    /// `--reporters` read: `all` alone, or a list of economies. `all` next
+    /// to codes is an error rather than a guess at which one was meant.
+    pub fn reporter_set(&self) -> Result<ReporterSet<'_>, ConfigError> {
+        let is_all = |raw: &String| raw.trim().eq_ignore_ascii_case(ALL_REPORTERS);
+        match self.reporters.as_slice() {
+            [only] if is_all(only) => Ok(ReporterSet::All),
+            list if list.iter().any(is_all) => Err(ConfigError(format!(
+                "--reporters: '{ALL_REPORTERS}' stands for every economy and cannot be combined with economy codes"
+            ))),
+            list => Ok(ReporterSet::Listed(list)),
+        }
+    }
+}
+
 /// A configuration problem found at start-up; the process exits 2 with it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -745,6 +776,7 @@ impl Settings {
             return Err(ConfigError("--call-timeout-ms must be at least 1".into()));
         }
         let refresh = &self.refresh;
+        refresh.reporter_set()?;
         if !(1..=MAX_PARTNERS_PER_REQUEST).contains(&refresh.comtrade_partners_per_request) {
             return Err(ConfigError(format!(
                 "--comtrade-partners-per-request must be between 1 and {MAX_PARTNERS_PER_REQUEST}"

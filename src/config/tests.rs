@@ -122,3 +122,31 @@ fn comtrade_hs6_mode_needs_a_key_and_a_sane_chunk() {
     assert!(file.refresh.comtrade_hs6);
     assert_eq!(file.refresh.comtrade_partners_per_request, 40);
 }
+
+#[test]
+fn reporters_all_stands_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("t.db").to_string_lossy().into_owned();
+    let settings = |reporters: &str| {
+        Cli::load_from(args(&["--db", db.as_str(), "--reporters", reporters]))
+            .expect("parses")
+            .settings
+    };
+    let all = settings("all");
+    assert_eq!(all.refresh.reporter_set().ok(), Some(ReporterSet::All));
+    assert!(all.validate().is_ok());
+    assert_eq!(
+        settings(" ALL ").refresh.reporter_set().ok(),
+        Some(ReporterSet::All)
+    );
+    let listed = settings("KOR,VNM");
+    assert_eq!(
+        listed.refresh.reporter_set().ok(),
+        Some(ReporterSet::Listed(&["KOR".to_owned(), "VNM".to_owned()]))
+    );
+    for mixed in ["all,KOR", "KOR,all"] {
+        let error = settings(mixed).validate().expect_err(mixed);
+        assert!(error.0.starts_with("--reporters:"), "{error}");
+        assert!(error.0.contains("'all'"), "{error}");
+    }
+}

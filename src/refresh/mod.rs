@@ -19,10 +19,12 @@ use std::time::Duration;
 
 use chrono::Datelike;
 
-use crate::config::RefreshSettings;
+use crate::config::{RefreshSettings, ReporterSet};
 use crate::domain::EconomyCode;
 use crate::domain::registry;
-use sources::{Comtrade, Customs, Imf, SourceAdapter, SourceSettings, WorldBank, Wto};
+use sources::{
+    Comtrade, Customs, Imf, ImfReporters, SourceAdapter, SourceSettings, WorldBank, Wto,
+};
 
 /// The configured sources, checked: economies known to the registry,
 /// schedules valid cron expressions.
@@ -39,7 +41,11 @@ pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>
             })
             .collect()
     };
-    let reporters = codes(&settings.reporters, "--reporters")?;
+    // `None`: every economy (`--reporters all`).
+    let reporters = match settings.reporter_set().map_err(|e| e.to_string())? {
+        ReporterSet::All => None,
+        ReporterSet::Listed(list) => Some(codes(list, "--reporters")?),
+    };
     let partners = codes(&settings.partners, "--partners")?;
     let this_year = chrono::Utc::now().year();
     let years: Vec<i32> = (this_year - i32::from(settings.years)..this_year).collect();
@@ -56,10 +62,6 @@ pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>
             key: key.map(|k| k.expose().to_owned()).filter(|k| !k.is_empty()),
         })
     };
-    let pairs = reporters
-        .iter()
-        .flat_map(|r| partners.iter().map(move |p| (r.clone(), p.clone())))
-        .collect();
     Ok(vec![
         Arc::new(WorldBank {
             settings: source(&settings.worldbank_url, &settings.worldbank_schedule, None)?,
@@ -72,7 +74,9 @@ pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>
                 &settings.comtrade_schedule,
                 settings.comtrade_key.as_ref(),
             )?,
-            reporters,
+            // Asked one reporter at a time, Comtrade cannot cover every
+            // economy: with none listed it is skipped (its skip reason).
+            reporters: reporters.clone().unwrap_or_default(),
             partners: partners.clone(),
             years: years.clone(),
             hs6: settings
@@ -81,7 +85,7 @@ pub fn adapters(settings: &RefreshSettings) -> Result<Vec<Arc<dyn SourceAdapter>
         }),
         Arc::new(Imf {
             settings: source(&settings.imf_url, &settings.imf_schedule, None)?,
-            pairs,
+            reporters: reporters.map_or(ImfReporters::Every, ImfReporters::Listed),
             first_year: years.first().copied().unwrap_or(this_year - 1),
             last_year: this_year - 1,
         }),

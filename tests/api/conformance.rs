@@ -333,6 +333,26 @@ const FIXTURES: &[(&str, Parser, Outcome)] = &[
         Data(2),
     ),
     (
+        "imf/IMTS_KOR_XG_FOB_USD+MG_CIF_USD_all-partners_A_2019-2023.json",
+        ImfSdmxJson,
+        Data(18),
+    ),
+    (
+        "imf/IMTS_all-reporters_XG_FOB_USD+MG_CIF_USD_KOR_A_2019-2023.json",
+        ImfSdmxJson,
+        Data(12),
+    ),
+    (
+        "imf/IMTS_all_XG_FOB_USD+MG_CIF_USD_all_A_2022.json",
+        ImfSdmxJson,
+        Data(36),
+    ),
+    (
+        "imf/IMTS_all_XG_FOB_USD+MG_CIF_USD_all_A__no_series.json",
+        ImfSdmxJson,
+        Empty,
+    ),
+    (
         "korea-customs/nationtrade_KH_202301-202312.xml",
         Customs,
         Data(12),

@@ -8,6 +8,13 @@
 //! Error bodies come in every shape recorded, the retired
 //! `dataservices.imf.org` service's included: SDMX-ML and JSON error
 //! messages, XHTML pages, plain text; [`parse_error`] tells them apart.
+//! SDMX's "no results" (error 100 with HTTP 404) is a query that matched
+//! nothing, not a failure: [`is_no_results`].
+//!
+//! Area codes (`COUNTRY`, `COUNTERPART_COUNTRY`) come from the IMF's
+//! CL_COUNTRY: ISO alpha-3 for economies, `G…` and `U…` codes for
+//! aggregates (`G001` World, `G998` EU, `U142` Asia); [`is_aggregate_code`]
+//! tells the latter apart without a look-up.
 
 use std::collections::BTreeMap;
 
@@ -123,6 +130,23 @@ pub fn parse_error(body: &[u8]) -> ParseError {
             ),
         },
     }
+}
+
+/// SDMX REST's answer to a query that matched no series: HTTP 404 with an
+/// SDMX error message of code 100 ("No results found"). A bare 404 (a wrong
+/// base URL, a proxy) is not one: it stays an error.
+pub fn is_no_results(status: u16, body: &[u8]) -> bool {
+    const NO_RESULTS: &str = "100";
+    status == 404
+        && matches!(parse_error(body), ParseError::Upstream { code, .. } if code == NO_RESULTS)
+}
+
+/// True for CL_COUNTRY's aggregate codes: longer than an alpha-3 code and
+/// led by `G` (IMF groups: `G001`, `G998`, `GASEAN`) or `U` (UN M49
+/// regions: `U142`). Economies are alpha-3, so no economy matches.
+pub fn is_aggregate_code(code: &str) -> bool {
+    let code = code.trim();
+    code.len() > 3 && code.is_ascii() && matches!(code.as_bytes()[0], b'G' | b'U')
 }
 
 /// Plain text of modest size: printable UTF-8 with line breaks at most.

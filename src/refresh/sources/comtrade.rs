@@ -31,6 +31,7 @@ const LICENSE: &str = "UN Comtrade: cached for local use only; redistribution pr
 
 pub struct Comtrade {
     pub settings: SourceSettings,
+    /// Empty under `--reporters all`: the source is then skipped.
     pub reporters: Vec<EconomyCode>,
     pub partners: Vec<EconomyCode>,
     /// Years to fetch, oldest first.
@@ -48,6 +49,14 @@ impl SourceAdapter for Comtrade {
 
     fn settings(&self) -> &SourceSettings {
         &self.settings
+    }
+
+    fn skip_reason(&self) -> Option<String> {
+        // Every economy would be hundreds of requests a year of data, past
+        // the daily quota: `--reporters all` is for the IMF's wildcards.
+        self.reporters.is_empty().then(|| {
+            "--reporters all: Comtrade is asked one reporter at a time; list the reporters (e.g. --reporters KOR) to use it".to_owned()
+        })
     }
 
     fn stages_products(&self) -> bool {

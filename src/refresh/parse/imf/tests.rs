@@ -197,3 +197,27 @@ fn scale_reads_scale_then_unit_mult() {
     assert_eq!(with("UNIT", "USD").scale(), 0);
     assert_eq!(with("SCALE", "lots").scale(), 0);
 }
+
+#[test]
+fn no_results_is_a_404_with_sdmx_code_100() {
+    let json =
+        br#"{"errors":[{"code":100,"title":"No Results Found","detail":"No data for the query"}]}"#;
+    assert!(is_no_results(404, json));
+    let xml = br#"<?xml version="1.0"?><Error xmlns="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"><ErrorMessage code="100"><Text>No Results Found</Text></ErrorMessage></Error>"#;
+    assert!(is_no_results(404, xml));
+    assert!(!is_no_results(200, json), "only with 404");
+    assert!(!is_no_results(404, b""), "a bare 404 is an error");
+    assert!(!is_no_results(404, XHTML.as_bytes()));
+    let other = br#"{"errors":[{"code":150,"title":"Semantic Error"}]}"#;
+    assert!(!is_no_results(404, other));
+}
+
+#[test]
+fn aggregate_codes_are_told_from_alpha_3() {
+    for aggregate in ["G001", "G998", "GASEAN", "GSAC", "U142", "G92031", " G001 "] {
+        assert!(is_aggregate_code(aggregate), "{aggregate}");
+    }
+    for economy in ["KOR", "GBR", "UGA", "GAB", "VNM", "", "G1"] {
+        assert!(!is_aggregate_code(economy), "{economy}");
+    }
+}
