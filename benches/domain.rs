@@ -6,7 +6,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use tradepact::domain::{Agreement, AgreementEvent, EventKind, MeetingFormat, PartialDate, Source};
+use tradepact::domain::{
+    Agreement, AgreementEvent, EventKind, MeetingFormat, PartialDate, Scope, Source,
+};
 
 mod common;
 
@@ -61,6 +63,7 @@ fn wto_events(agreement: &Agreement, source: &Arc<Source>) -> Vec<AgreementEvent
             format: MeetingFormat::Unspecified,
             venue: String::new(),
             party: None,
+            scope: Scope::All,
             note: format!("{} per the WTO", kind.as_str()),
             sources: vec![source.clone()],
             conflicts: Vec::new(),

@@ -1,7 +1,7 @@
 //! The whole read model: everything the service answers from, loaded from the
 //! store in one read transaction and replaced whole when the data change.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{
@@ -35,6 +35,34 @@ impl Dataset {
             .get(code)
             .map(|economy| economy.members.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// Every economy or group the dataset holds data about: a party to an
+    /// agreement (or named by one of its events), a reporter or partner of
+    /// a figure or a ranking, an economy with indicator values.
+    pub fn economies_with_data(&self) -> HashSet<&EconomyCode> {
+        let agreements = self.agreements.values().flat_map(|agreement| {
+            agreement
+                .parties
+                .iter()
+                .chain(agreement.events.iter().filter_map(|e| e.party.as_ref()))
+        });
+        let figures = self
+            .trade
+            .iter()
+            .flat_map(|f| [&f.reporter, &f.partner])
+            .chain(
+                self.partner_flows
+                    .iter()
+                    .flat_map(|f| [&f.reporter, &f.partner]),
+            )
+            .chain(
+                self.quoted_ranks
+                    .iter()
+                    .flat_map(|q| std::iter::once(&q.reporter).chain(&q.partners)),
+            )
+            .chain(self.indicator_series.iter().map(|s| &s.economy));
+        agreements.chain(figures).collect()
     }
 
     pub fn is_known_economy(&self, code: &EconomyCode) -> bool {

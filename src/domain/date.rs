@@ -112,6 +112,35 @@ impl PartialDate {
         self.latest() <= day.earliest()
     }
 
+    /// Today's date (UTC).
+    pub fn today() -> Self {
+        use chrono::Datelike;
+        let today = chrono::Utc::now().date_naive();
+        Self {
+            year: today.year(),
+            month: today.month() as u8,
+            day: today.day() as u8,
+        }
+    }
+
+    /// The day after a full date; a month or a year is returned unchanged
+    /// (its "next day" is not a date of the same precision).
+    pub fn day_after(self) -> Self {
+        if !self.is_full() {
+            return self;
+        }
+        let (mut year, mut month, mut day) = (self.year, self.month, self.day + 1);
+        if day > days_in_month(year, month) {
+            day = 1;
+            month += 1;
+            if month > 12 {
+                month = 1;
+                year += 1;
+            }
+        }
+        Self { year, month, day }
+    }
+
     fn precision_rank(self) -> u8 {
         match (self.month, self.day) {
             (0, _) => 0,
@@ -177,6 +206,16 @@ mod tests {
     #[track_caller]
     fn date(text: &str) -> PartialDate {
         PartialDate::parse(text).expect("valid date")
+    }
+
+    #[test]
+    fn the_day_after_crosses_months_and_years_and_leaves_coarse_dates_alone() {
+        assert_eq!(date("2020-12-31").day_after(), date("2021-01-01"));
+        assert_eq!(date("2024-02-28").day_after(), date("2024-02-29"));
+        assert_eq!(date("2023-02-28").day_after(), date("2023-03-01"));
+        assert_eq!(date("2019-10-01").day_after(), date("2019-10-02"));
+        assert_eq!(date("2020-12").day_after(), date("2020-12"));
+        assert_eq!(date("2020").day_after(), date("2020"));
     }
 
     #[test]

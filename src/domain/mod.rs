@@ -14,7 +14,8 @@ mod subject;
 mod trade;
 
 pub use agreement::{
-    Agreement, AgreementEvent, AgreementStatus, AlternativeDate, EventKind, MeetingFormat, StatusAt,
+    Agreement, AgreementEvent, AgreementStatus, AlternativeDate, Coverage, EventKind,
+    MeetingFormat, PartyStanding, Scope, StatusAt, WtoListing, add_sources,
 };
 pub use dataset::Dataset;
 pub use date::{DateError, PartialDate};

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::{
-    AgreementEvent, AgreementStatus, Indicator, IndicatorSeries, PartnerFlow, ProductFlow, Source,
-    TradeFigure,
+    Agreement, AgreementEvent, AgreementStatus, Indicator, IndicatorSeries, PartnerFlow,
+    ProductFlow, Source, TradeFigure,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,6 +164,9 @@ pub struct Batch {
     pub trade: Vec<TradeFigure>,
     /// Events for agreements the dataset already holds, by agreement id.
     pub agreement_events: Vec<(String, AgreementEvent)>,
+    /// Agreements the dataset does not hold yet (a new WTO listing), with
+    /// their events; the source's next run replaces them.
+    pub agreements: Vec<Agreement>,
 }
 
 impl Batch {
@@ -177,6 +180,7 @@ impl Batch {
             + self.product_flows.len()
             + self.trade.len()
             + self.agreement_events.len()
+            + self.agreements.len()
     }
 }
 

@@ -41,7 +41,7 @@ impl AgreementService for AgreementApi {
         let full = convert::full_view(view, false);
         let query = ListAgreements {
             party: request.party.clone(),
-            status: convert::status_filter(status),
+            status: convert::status_filter(status)?,
             as_of: convert::date_parts(request.as_of),
             page_size: request.page_size,
             page_token: request.page_token.clone(),

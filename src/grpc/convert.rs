@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate};
 
 use crate::domain::{
-    AgreementEvent, AgreementStatus, AlternativeDate, EconomyCode, EventKind, MeetingFormat,
-    PartialDate, Source, TradeFlow, registry,
+    Agreement, AgreementEvent, AgreementStatus, AlternativeDate, Coverage, EconomyCode, EventKind,
+    MeetingFormat, PartialDate, PartyStanding, Scope, Source, TradeFlow, WtoListing, registry,
 };
 use crate::query::{AgreementView, TradeYear};
 
@@ -82,8 +82,22 @@ pub fn party(code: &EconomyCode) -> pb::Party {
     }
 }
 
-/// The WTO categories an agreement's own designation implies, until the
-/// WTO's record for it says more.
+/// The WTO's categories: from its record when it has one, else those the
+/// agreement's own designation implies.
+fn agreement_kinds(agreement: &Agreement) -> Vec<i32> {
+    let Some(wto) = agreement.wto.as_ref().filter(|wto| !wto.types.is_empty()) else {
+        return kinds(&agreement.kind);
+    };
+    let mut out: Vec<i32> = Vec::new();
+    for kind in wto.types.iter().flat_map(|t| kinds(t)) {
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    out
+}
+
+/// The WTO categories an agreement's own designation implies.
 fn kinds(designation: &str) -> Vec<i32> {
     let kind = match designation.to_ascii_uppercase().as_str() {
         "FTA" | "CEPA" | "EPA" | "SECA" | "STEP" => pb::AgreementKind::FreeTradeAgreement,
@@ -114,9 +128,17 @@ pub fn status(value: AgreementStatus) -> pb::AgreementStatus {
 }
 
 /// `None` for UNSPECIFIED, which means "no filter".
-pub fn status_filter(value: pb::AgreementStatus) -> Option<AgreementStatus> {
+/// The status a list filters on; `None` for any. NOT_YET_EXISTING is no
+/// filter: a list leaves out what did not exist on its date.
+pub fn status_filter(value: pb::AgreementStatus) -> Result<Option<AgreementStatus>, tonic::Status> {
     use pb::AgreementStatus as P;
-    match value {
+    Ok(match value {
+        P::NotYetExisting => {
+            return Err(super::errors::invalid_field(
+                "status",
+                "NOT_YET_EXISTING cannot be filtered on: a list leaves out the agreements that did not exist on its date",
+            ));
+        }
         P::Unspecified => None,
         P::Proposed => Some(AgreementStatus::Proposed),
         P::JointStudy => Some(AgreementStatus::JointStudy),
@@ -127,7 +149,7 @@ pub fn status_filter(value: pb::AgreementStatus) -> Option<AgreementStatus> {
         P::ProvisionallyApplied => Some(AgreementStatus::ProvisionallyApplied),
         P::InForce => Some(AgreementStatus::InForce),
         P::Terminated => Some(AgreementStatus::Terminated),
-    }
+    })
 }
 
 pub fn trade_flow(value: TradeFlow) -> pb::TradeFlow {
@@ -166,6 +188,7 @@ fn event_kind(value: EventKind) -> pb::EventKind {
         K::NotifiedToWto => pb::EventKind::NotifiedToWto,
         K::JointCommittee => pb::EventKind::JointCommittee,
         K::Terminated => pb::EventKind::Terminated,
+        K::Withdrawn => pb::EventKind::Withdrawn,
         K::Other => pb::EventKind::Other,
     }
 }
@@ -199,6 +222,54 @@ pub fn event(value: &AgreementEvent) -> pb::AgreementEvent {
         note: value.note.clone(),
         sources: sources(&value.sources),
         conflicts: value.conflicts.iter().map(alternative).collect(),
+        coverage: match value.scope {
+            Scope::All => pb::Coverage::Unspecified,
+            Scope::Goods => pb::Coverage::Goods,
+            Scope::Services => pb::Coverage::Services,
+        }
+        .into(),
+    }
+}
+
+fn coverage(value: Coverage) -> pb::Coverage {
+    match value {
+        Coverage::Unknown => pb::Coverage::Unspecified,
+        Coverage::Goods => pb::Coverage::Goods,
+        Coverage::Services => pb::Coverage::Services,
+        Coverage::GoodsAndServices => pb::Coverage::GoodsAndServices,
+    }
+}
+
+fn wto_listing(value: &WtoListing, accession_to: Option<&String>) -> pb::WtoListing {
+    pb::WtoListing {
+        rta_id: value.rta_id as i32,
+        types: value.types.clone(),
+        coverage: coverage(value.coverage).into(),
+        composition: value.composition.clone(),
+        regions: value.regions.clone(),
+        accession_to: accession_to.cloned().unwrap_or_default(),
+        status: value.status.clone(),
+    }
+}
+
+fn party_status(value: &PartyStanding) -> pb::PartyStatus {
+    pb::PartyStatus {
+        party: Some(party(&value.party)),
+        status: value
+            .status
+            .map_or(pb::AgreementStatus::Unspecified, |s| status(s.status))
+            .into(),
+        status_since: value.status.and_then(|s| date(s.since)),
+        via: value.via.as_ref().map(party),
+    }
+}
+
+/// The agreement's status field: NOT_YET_EXISTING before its first event.
+fn overall_status(view: &AgreementView) -> pb::AgreementStatus {
+    match view.status {
+        Some(at) => status(at.status),
+        None if view.not_yet_existing => pb::AgreementStatus::NotYetExisting,
+        None => pb::AgreementStatus::Unspecified,
     }
 }
 
@@ -212,19 +283,18 @@ pub fn full_view(requested: pb::AgreementView, default_full: bool) -> bool {
     }
 }
 
-/// `full`: with every event and source; otherwise the basic fields only.
+/// `full`: with every event and source, and every party's standing;
+/// otherwise the basic fields, and the standings of the direct parties and
+/// of the party a list was filtered on.
 pub fn agreement(view: &AgreementView, full: bool) -> pb::Agreement {
     let agreement = &view.agreement;
     pb::Agreement {
         id: agreement.id.clone(),
         name: agreement.name.clone(),
         designation: agreement.kind.clone(),
-        kinds: kinds(&agreement.kind),
+        kinds: agreement_kinds(agreement),
         parties: agreement.parties.iter().map(party).collect(),
-        status: view
-            .status
-            .map_or(pb::AgreementStatus::Unspecified, |s| status(s.status))
-            .into(),
+        status: overall_status(view).into(),
         status_since: view.status.and_then(|s| date(s.since)),
         events: if full {
             agreement.events.iter().map(event).collect()
@@ -237,6 +307,18 @@ pub fn agreement(view: &AgreementView, full: bool) -> pb::Agreement {
             Vec::new()
         },
         note: agreement.note.clone(),
+        wto: agreement
+            .wto
+            .as_ref()
+            .map(|wto| wto_listing(wto, view.accession_to.as_ref())),
+        party_statuses: view
+            .parties
+            .iter()
+            .filter(|standing| {
+                full || standing.via.is_none() || view.focus.as_ref() == Some(&standing.party)
+            })
+            .map(party_status)
+            .collect(),
     }
 }
 

@@ -2,8 +2,8 @@
 //! paging, and negotiation rounds.
 
 use crate::domain::{
-    Agreement, AgreementEvent, AgreementStatus, Dataset, EconomyCode, PartialDate, StatusAt,
-    normalise, registry, similar,
+    Agreement, AgreementEvent, AgreementStatus, Dataset, EconomyCode, Membership, PartialDate,
+    PartyStanding, StatusAt, normalise, registry, similar,
 };
 
 use super::input::{agreement_id, count, economy_code, optional_full_date, require_known};
@@ -19,17 +19,72 @@ pub struct AgreementView {
     pub agreement: Agreement,
     /// `None` before the agreement's first status-setting event.
     pub status: Option<StatusAt>,
+    /// True when the date asked about is before the agreement's first
+    /// dated event: it did not exist yet.
+    pub not_yet_existing: bool,
+    /// Each party's own standing on the date: the direct parties, then the
+    /// members of its group parties.
+    pub parties: Vec<PartyStanding>,
+    /// The party a list was filtered on, whose standing a listing shows
+    /// even when it is a party through a group.
+    pub focus: Option<EconomyCode>,
+    /// For an accession, the id of the agreement it joins.
+    pub accession_to: Option<String>,
 }
 
 impl AgreementView {
-    fn of(agreement: &Agreement, as_of: Option<PartialDate>) -> Self {
+    fn of(dataset: &Dataset, agreement: &Agreement, as_of: Option<PartialDate>) -> Self {
         let status = agreement.status(as_of);
+        let not_yet_existing = status.is_none()
+            && as_of.is_some_and(|day| {
+                agreement
+                    .first_dated()
+                    .is_some_and(|first| !first.is_certainly_on_or_before(day))
+            });
+        let parties = agreement.party_standings(as_of, memberships);
+        let accession_to = agreement
+            .wto
+            .as_ref()
+            .and_then(|wto| wto.accession_to)
+            .and_then(|rta_id| by_rta_id(dataset, rta_id))
+            .map(|joined| joined.id.clone());
         let agreement = match as_of {
             Some(day) => agreement.as_of(day),
             None => agreement.clone(),
         };
-        Self { agreement, status }
+        Self {
+            agreement,
+            status,
+            not_yet_existing,
+            parties,
+            focus: None,
+            accession_to,
+        }
     }
+
+    /// The standing of `party` in this agreement, if it was a party on the
+    /// date (directly, or through a group it belonged to or had left).
+    fn standing_of(&self, party: &EconomyCode) -> Option<&PartyStanding> {
+        self.parties
+            .iter()
+            .find(|standing| &standing.party == party)
+    }
+}
+
+/// A group's membership periods from the economy registry; none for an
+/// economy.
+fn memberships(code: &EconomyCode) -> &'static [Membership] {
+    registry()
+        .group(code)
+        .map_or(&[], |group| group.members.as_slice())
+}
+
+/// The agreement that carries an RTA-IS id.
+fn by_rta_id(dataset: &Dataset, rta_id: u32) -> Option<&Agreement> {
+    dataset
+        .agreements
+        .values()
+        .find(|agreement| agreement.wto_rta_id() == Some(rta_id))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,10 +98,37 @@ pub fn get_agreement(
     dataset: &Dataset,
     request: &GetAgreement,
 ) -> Result<AgreementView, QueryError> {
-    let id = agreement_id("id", &request.id)?;
     let as_of = optional_full_date("as_of", request.as_of)?;
-    let agreement = find(dataset, &id)?;
-    Ok(AgreementView::of(agreement, as_of))
+    let agreement = match wto_rta_id(&request.id)? {
+        Some(rta_id) => by_rta_id(dataset, rta_id).ok_or_else(|| {
+            QueryError::not_found(
+                Missing::Agreement,
+                request.id.trim(),
+                format!("no agreement with WTO RTA-IS id {rta_id}"),
+            )
+        })?,
+        None => find(dataset, &agreement_id("id", &request.id)?)?,
+    };
+    Ok(AgreementView::of(dataset, agreement, as_of))
+}
+
+/// The RTA-IS id of an id written "wto:1091"; `None` for any other id.
+fn wto_rta_id(raw: &str) -> Result<Option<u32>, QueryError> {
+    let raw = raw.trim();
+    let Some(number) = raw
+        .get(..4)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("wto:"))
+        .map(|_| &raw[4..])
+    else {
+        return Ok(None);
+    };
+    match number.trim().parse::<u32>() {
+        Ok(rta_id) if rta_id > 0 => Ok(Some(rta_id)),
+        _ => Err(QueryError::invalid(
+            "id",
+            "a WTO id is 'wto:' and the RTA-IS number, e.g. 'wto:1091'",
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -105,15 +187,16 @@ pub fn list_agreements(
         .filter(|agreement| {
             party
                 .as_ref()
-                .is_none_or(|code| agreement.has_party(code, |group| dataset.members_of(group)))
+                .is_none_or(|code| agreement.has_party(code, |group| members_ever(group)))
         })
         .filter(|agreement| words.iter().all(|word| matches_word(agreement, word)))
-        .map(|agreement| AgreementView::of(agreement, as_of))
-        .filter(|view| as_of.is_none() || view.status.is_some())
+        .map(|agreement| AgreementView::of(dataset, agreement, as_of))
+        .filter_map(|view| focus_on(view, party.as_ref()))
+        .filter(|view| as_of.is_none() || status_in_view(view).is_some())
         .filter(|view| {
             request
                 .status
-                .is_none_or(|wanted| view.status.is_some_and(|s| s.status == wanted))
+                .is_none_or(|wanted| status_in_view(view).is_some_and(|s| s.status == wanted))
         })
         .collect();
     let total = matching.len();
@@ -136,6 +219,49 @@ pub fn list_agreements(
         total,
         next_page_token,
     })
+}
+
+/// Every economy that ever belonged to a group, for a first cut by party
+/// (its standing on the date decides).
+fn members_ever(group: &EconomyCode) -> &'static [EconomyCode] {
+    static MEMBERS: std::sync::OnceLock<std::collections::HashMap<EconomyCode, Vec<EconomyCode>>> =
+        std::sync::OnceLock::new();
+    MEMBERS
+        .get_or_init(|| {
+            registry()
+                .groups()
+                .iter()
+                .map(|g| {
+                    let mut codes: Vec<EconomyCode> =
+                        g.members.iter().map(|m| m.economy.clone()).collect();
+                    codes.dedup();
+                    (g.code.clone(), codes)
+                })
+                .collect()
+        })
+        .get(group)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// With a party filter, keeps an agreement only if the party was one on
+/// the date (directly or through a group), and marks the party as the one
+/// its listing shows.
+fn focus_on(mut view: AgreementView, party: Option<&EconomyCode>) -> Option<AgreementView> {
+    let Some(party) = party else {
+        return Some(view);
+    };
+    view.standing_of(party)?;
+    view.focus = Some(party.clone());
+    Some(view)
+}
+
+/// The status a list filters on: the focused party's own, else the
+/// agreement's.
+fn status_in_view(view: &AgreementView) -> Option<StatusAt> {
+    match &view.focus {
+        Some(party) => view.standing_of(party).and_then(|s| s.status),
+        None => view.status,
+    }
 }
 
 /// The words of a text query, normalised (case, accents and punctuation

@@ -2,7 +2,7 @@
 //! economies and groups of the registry (with what the dataset holds on
 //! them) and the indicators held or configured.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::domain::{
     Dataset, EconomyCode, EconomyGroup, PartialDate, RegisteredEconomy, normalise, registry,
@@ -76,17 +76,18 @@ pub fn list_economies(
     let offset = PageToken::position(&request.page_token, filters)?;
 
     let registry = registry();
+    let held = dataset.economies_with_data();
     let mut matching: Vec<EconomyEntry> = registry
         .economies()
         .iter()
         .filter(|economy| wanted.is_empty() || economy_matches(economy, &wanted))
-        .map(|economy| economy_entry(dataset, economy, on))
+        .map(|economy| economy_entry(&held, economy, on))
         .chain(
             registry
                 .groups()
                 .iter()
                 .filter(|group| wanted.is_empty() || group_matches(group, &wanted))
-                .map(|group| group_entry(dataset, group, on)),
+                .map(|group| group_entry(&held, group, on)),
         )
         .collect();
     matching.sort_by(|a, b| a.code.cmp(&b.code));
@@ -123,7 +124,11 @@ fn group_matches(group: &EconomyGroup, wanted: &str) -> bool {
         || group.names.iter().any(|n| contains(&n.name, wanted))
 }
 
-fn economy_entry(dataset: &Dataset, economy: &RegisteredEconomy, on: PartialDate) -> EconomyEntry {
+fn economy_entry(
+    held: &HashSet<&EconomyCode>,
+    economy: &RegisteredEconomy,
+    on: PartialDate,
+) -> EconomyEntry {
     EconomyEntry {
         code: economy.code.clone(),
         is_group: false,
@@ -137,11 +142,15 @@ fn economy_entry(dataset: &Dataset, economy: &RegisteredEconomy, on: PartialDate
             .map(|group| group.code.clone())
             .collect(),
         members: Vec::new(),
-        held: dataset.is_known_economy(&economy.code),
+        held: held.contains(&economy.code),
     }
 }
 
-fn group_entry(dataset: &Dataset, group: &EconomyGroup, on: PartialDate) -> EconomyEntry {
+fn group_entry(
+    held: &HashSet<&EconomyCode>,
+    group: &EconomyGroup,
+    on: PartialDate,
+) -> EconomyEntry {
     EconomyEntry {
         code: group.code.clone(),
         is_group: true,
@@ -152,7 +161,7 @@ fn group_entry(dataset: &Dataset, group: &EconomyGroup, on: PartialDate) -> Econ
         aliases: aliases(&group.name, group.names.iter().map(|n| n.name.as_str())),
         groups: Vec::new(),
         members: group.members_on(on).cloned().collect(),
-        held: dataset.is_known_economy(&group.code),
+        held: held.contains(&group.code),
     }
 }
 

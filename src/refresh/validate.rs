@@ -147,6 +147,25 @@ pub fn validate(
             return Err(reject(format!("agreement '{id}' is not in the dataset")));
         }
     }
+    let mut new_ids = HashSet::new();
+    for agreement in &batch.agreements {
+        let id = &agreement.id;
+        if dataset.agreements.contains_key(id) || !new_ids.insert(id.as_str()) {
+            return Err(reject(format!(
+                "new agreement '{id}' is already in the dataset or appears twice"
+            )));
+        }
+        if !crate::query::is_valid_agreement_id(id) {
+            return Err(reject(format!("'{id}' is not an agreement id")));
+        }
+        for party in agreement
+            .parties
+            .iter()
+            .chain(agreement.events.iter().filter_map(|e| e.party.as_ref()))
+        {
+            known(party, "party")?;
+        }
+    }
     check_moves(batch, dataset, origin, policy)
 }
 
@@ -202,7 +221,12 @@ fn check_sources(batch: &Batch) -> Result<(), Rejected> {
         .chain(batch.product_flows.iter().map(|f| &f.source))
         .chain(batch.trade.iter().flat_map(|f| &f.sources))
         .chain(batch.indicator_series.iter().flat_map(|s| &s.sources))
-        .chain(batch.agreement_events.iter().flat_map(|(_, e)| &e.sources));
+        .chain(batch.agreement_events.iter().flat_map(|(_, e)| &e.sources))
+        .chain(batch.agreements.iter().flat_map(|a| {
+            a.sources
+                .iter()
+                .chain(a.events.iter().flat_map(|e| &e.sources))
+        }));
     for source in referred {
         if !declared.contains(source.key.as_str()) {
             return Err(reject(format!(

@@ -522,7 +522,8 @@ async fn finish_staging(
     }
 }
 
-/// Agreements whose current status the batch's events would change.
+/// Agreements whose current status the batch's events would change, and
+/// the agreements it adds (from no status to theirs).
 fn status_changes(dataset: &Dataset, batch: &Batch) -> Vec<StatusChange> {
     let mut by_agreement: HashMap<&str, Vec<crate::domain::AgreementEvent>> = HashMap::new();
     for (id, event) in &batch.agreement_events {
@@ -546,6 +547,17 @@ fn status_changes(dataset: &Dataset, batch: &Batch) -> Vec<StatusChange> {
             })
         })
         .collect();
+    changes.extend(
+        batch
+            .agreements
+            .iter()
+            .filter(|agreement| !dataset.agreements.contains_key(&agreement.id))
+            .map(|agreement| StatusChange {
+                agreement_id: agreement.id.clone(),
+                old: None,
+                new: agreement.status(None).map(|s| s.status),
+            }),
+    );
     changes.sort_by(|a, b| a.agreement_id.cmp(&b.agreement_id));
     changes
 }

@@ -1,46 +1,49 @@
-//! The serde shape of `data/builtin.toml` (see `data/FORMAT.md`). Unknown
-//! fields are rejected so a typo in the file fails loudly.
+//! The serde shape of `data/builtin.toml` and `data/world.toml` (see
+//! `data/FORMAT.md`). Unknown fields are rejected so a typo in the file
+//! fails loudly. `world.toml` is written through the same shape
+//! (`seed::world`), so empty optional fields are left out when writing.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetFile {
     pub format: u32,
     pub version: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<Source>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub economies: Vec<Economy>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<Group>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agreements: Vec<Agreement>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trade: Vec<Trade>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_ranks: Vec<QuotedRank>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_products: Vec<QuotedProducts>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indicators: Vec<Indicator>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indicator_series: Vec<IndicatorSeries>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     pub key: String,
     pub title: String,
     pub publisher: String,
     pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
     pub license: String,
     pub redistributable: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Economy {
     pub code: String,
@@ -48,7 +51,7 @@ pub struct Economy {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
     pub code: String,
@@ -56,42 +59,73 @@ pub struct Group {
     pub members: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Agreement {
     pub id: String,
+    /// A curated agreement's RTA-IS id: the world file's entry with this id
+    /// is merged into it instead of standing apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wto_rta_id: Option<u32>,
     pub name: String,
     pub kind: String,
     pub parties: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
-    #[serde(default)]
+    /// The WTO's record (world file entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wto: Option<Wto>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wto {
+    pub rta_id: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub coverage: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub composition: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accession_to: Option<u32>,
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub format: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub venue: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
-    #[serde(default)]
+    /// "goods" or "services" for an event of that part alone.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conflict {
     pub start: Option<String>,
@@ -100,7 +134,7 @@ pub struct Conflict {
     pub sources: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trade {
     pub reporter: String,
@@ -122,7 +156,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotedRank {
     pub reporter: String,
@@ -141,7 +175,7 @@ pub struct QuotedRank {
     pub sources: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotedProducts {
     pub reporter: String,
@@ -155,7 +189,7 @@ pub struct QuotedProducts {
     pub sources: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
     pub code: String,
@@ -163,7 +197,7 @@ pub struct Indicator {
     pub unit: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorSeries {
     pub economy: String,
@@ -174,7 +208,7 @@ pub struct IndicatorSeries {
     pub points: Vec<Point>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Point {
     pub year: i32,

@@ -4,6 +4,7 @@
 
 mod file;
 mod restricted;
+pub mod world;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,13 +12,17 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    Agreement, AgreementEvent, AlternativeDate, Dataset, Economy, EconomyCode, EventKind,
-    Indicator, IndicatorSeries, MeetingFormat, PartialDate, QuotedProducts, QuotedRank, Source,
-    TradeFigure, TradeFlow,
+    Agreement, AgreementEvent, AlternativeDate, Coverage, Dataset, Economy, EconomyCode, EventKind,
+    Indicator, IndicatorSeries, MeetingFormat, PartialDate, QuotedProducts, QuotedRank, Scope,
+    Source, TradeFigure, TradeFlow, WtoListing,
 };
 
 /// The dataset file shipped inside the binary.
 pub const BUILTIN_TOML: &str = include_str!("../../data/builtin.toml");
+
+/// Every agreement the WTO lists, converted from its RTA-IS export by
+/// `data/wto/convert` (see `world`); shipped inside the binary too.
+pub const WORLD_TOML: &str = include_str!("../../data/world.toml");
 
 /// The layout version of the dataset file this binary reads.
 const FORMAT: u32 = 1;
@@ -40,22 +45,93 @@ pub struct Seed {
     pub sha256: String,
 }
 
-/// Parses the built-in dataset.
+/// Parses the built-in dataset: the curated file with the world file's
+/// agreements folded in.
 pub fn builtin() -> Result<Seed, SeedError> {
-    parse(BUILTIN_TOML)
+    parse_with_world(BUILTIN_TOML, WORLD_TOML)
 }
 
-/// Parses and checks a dataset file.
+/// Parses and checks a dataset file on its own.
 pub fn parse(text: &str) -> Result<Seed, SeedError> {
-    let file: file::DatasetFile = toml::from_str(text)?;
-    if file.format != FORMAT {
-        return Err(SeedError::Format { found: file.format });
-    }
-    let dataset = Builder::default().build(file)?;
+    let dataset = Builder::default().build(read(text)?, None)?;
     Ok(Seed {
         dataset,
         sha256: hex_sha256(text),
     })
+}
+
+/// Parses a curated dataset file and a world file (sources and agreements
+/// only). A world agreement whose RTA-IS id a curated agreement declares
+/// (`wto_rta_id`) is merged into it; the others are added as they are.
+pub fn parse_with_world(curated: &str, world: &str) -> Result<Seed, SeedError> {
+    let dataset = Builder::default().build(read(curated)?, Some(read(world)?))?;
+    Ok(Seed {
+        dataset,
+        sha256: hex_sha256(&format!("{curated}\n{world}")),
+    })
+}
+
+fn read(text: &str) -> Result<file::DatasetFile, SeedError> {
+    let file: file::DatasetFile = toml::from_str(text)?;
+    if file.format != FORMAT {
+        return Err(SeedError::Format { found: file.format });
+    }
+    Ok(file)
+}
+
+/// The WTO's record of a world entry, checked.
+fn wto_listing(context: &str, row: file::Wto) -> Result<WtoListing, SeedError> {
+    Ok(WtoListing {
+        rta_id: row.rta_id,
+        types: row.types,
+        coverage: Coverage::parse(&row.coverage)
+            .ok_or_else(|| invalid(context, format!("unknown coverage '{}'", row.coverage)))?,
+        composition: row.composition,
+        regions: row.regions,
+        accession_to: row.accession_to,
+        status: row.status,
+    })
+}
+
+/// Folds the world file's agreements into the curated ones: a curated
+/// agreement that declares an RTA-IS id takes that entry's WTO record,
+/// events (merged: the same event keeps the more precise date, the other
+/// becomes a conflict) and sources; every other entry stands on its own.
+fn fold_in_world(
+    curated: &mut BTreeMap<String, Agreement>,
+    world: BTreeMap<String, Agreement>,
+) -> Result<(), SeedError> {
+    let by_rta_id: HashMap<u32, String> = curated
+        .values()
+        .filter_map(|a| Some((a.wto_rta_id()?, a.id.clone())))
+        .collect();
+    for (id, entry) in world {
+        let Some(listing) = entry.wto.clone() else {
+            return Err(invalid(
+                format!("world agreement '{id}'"),
+                "has no [wto] record",
+            ));
+        };
+        match by_rta_id.get(&listing.rta_id) {
+            Some(curated_id) => {
+                let Some(agreement) = curated.get_mut(curated_id) else {
+                    continue;
+                };
+                agreement.wto = Some(listing);
+                crate::domain::add_sources(&mut agreement.sources, entry.sources);
+                agreement.merge_events(entry.events);
+            }
+            None => {
+                if curated.insert(id.clone(), entry).is_some() {
+                    return Err(invalid(
+                        format!("world agreement '{id}'"),
+                        "has the id of a curated agreement",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn hex_sha256(text: &str) -> String {
@@ -79,10 +155,20 @@ struct Builder {
 }
 
 impl Builder {
-    fn build(mut self, file: file::DatasetFile) -> Result<Dataset, SeedError> {
+    fn build(
+        mut self,
+        file: file::DatasetFile,
+        world: Option<file::DatasetFile>,
+    ) -> Result<Dataset, SeedError> {
         self.add_sources(file.sources)?;
         self.add_economies(file.economies, file.groups)?;
-        let agreements = self.agreements(file.agreements)?;
+        let mut agreements = self.agreements(file.agreements)?;
+        if let Some(world) = world {
+            self.add_registry_economies()?;
+            self.add_sources(world.sources)?;
+            let world = self.agreements(world.agreements)?;
+            fold_in_world(&mut agreements, world)?;
+        }
         let trade = file
             .trade
             .into_iter()
@@ -193,6 +279,36 @@ impl Builder {
         Ok(())
     }
 
+    /// Every economy and group of the registry the file does not declare
+    /// (groups with their members today): the WTO's parties include
+    /// groups (MERCOSUR, SACU...) and former economies the curated file
+    /// never names.
+    fn add_registry_economies(&mut self) -> Result<(), SeedError> {
+        let registry = crate::domain::registry();
+        for economy in registry.economies() {
+            if !self.economies.contains_key(&economy.code) {
+                self.insert_economy(Economy {
+                    code: economy.code.clone(),
+                    iso2: economy.iso2.clone(),
+                    name: economy.name.clone(),
+                    members: Vec::new(),
+                })?;
+            }
+        }
+        let today = crate::domain::PartialDate::today();
+        for group in registry.groups() {
+            if !self.economies.contains_key(&group.code) {
+                self.insert_economy(Economy {
+                    code: group.code.clone(),
+                    iso2: None,
+                    name: group.name.clone(),
+                    members: group.members_on(today).cloned().collect(),
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     fn insert_economy(&mut self, economy: Economy) -> Result<(), SeedError> {
         let context = format!("economy '{}'", economy.code);
         if self
@@ -261,8 +377,23 @@ impl Builder {
             .enumerate()
             .map(|(index, event)| self.event(&format!("{context}, event {}", index + 1), event))
             .collect::<Result<_, _>>()?;
+        let wto = match (row.wto, row.wto_rta_id) {
+            (Some(wto), None) => Some(wto_listing(&context, wto)?),
+            (None, Some(rta_id)) => Some(WtoListing {
+                rta_id,
+                ..WtoListing::default()
+            }),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    context,
+                    "give either wto_rta_id (a curated agreement) or [wto] (a world entry), not both",
+                ));
+            }
+        };
         let agreement = Agreement {
             sources: self.sources(&context, &row.sources)?,
+            wto,
             id: row.id,
             name: row.name,
             kind: row.kind,
@@ -308,8 +439,11 @@ impl Builder {
                 })
             })
             .collect::<Result<_, SeedError>>()?;
+        let scope = Scope::parse(&row.scope)
+            .ok_or_else(|| invalid(context, format!("unknown scope '{}'", row.scope)))?;
         Ok(AgreementEvent {
             kind,
+            scope,
             start: optional_date(context, row.start.as_deref())?,
             end: optional_date(context, row.end.as_deref())?,
             round_number: row.round,

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use rusqlite::{Connection, Row, Transaction};
 
 use crate::domain::{
-    Agreement, AgreementEvent, AlternativeDate, Dataset, Economy, EconomyCode, EventKind,
+    Agreement, AgreementEvent, AlternativeDate, Coverage, Dataset, Economy, EconomyCode, EventKind,
     Indicator, IndicatorSeries, MeetingFormat, PartialDate, PartnerFlow, QuotedProducts,
-    QuotedRank, Source, TradeFigure, TradeFlow,
+    QuotedRank, Scope, Source, TradeFigure, TradeFlow, WtoListing,
 };
 
 use super::StoreError;
@@ -147,8 +147,11 @@ fn agreements(
 ) -> Read<BTreeMap<String, Agreement>> {
     let conflicts = conflicts(tx, lookup)?;
     let mut events = events(tx, lookup, conflicts)?;
-    let mut statement =
-        tx.prepare("SELECT id, name, kind, parties, note, sources FROM agreements")?;
+    let mut statement = tx.prepare(
+        "SELECT id, name, kind, parties, note, sources,
+                wto_rta_id, wto_types, coverage, composition, regions, accession_to, wto_status
+         FROM agreements",
+    )?;
     let mut rows = statement.query([])?;
     let mut out = BTreeMap::new();
     while let Some(row) = rows.next()? {
@@ -160,6 +163,7 @@ fn agreements(
             parties: codes(&row.get::<_, String>(3)?, ' ')?,
             note: row.get(4)?,
             sources: lookup.list(&row.get::<_, String>(5)?)?,
+            wto: wto_listing(row)?,
             id: id.clone(),
         };
         if let Some(refreshed) = events.refreshed.remove(&id) {
@@ -168,6 +172,31 @@ fn agreements(
         out.insert(id, agreement);
     }
     Ok(out)
+}
+
+/// The WTO columns of an `agreements` row (from column 6 on); `None` for
+/// an agreement the WTO does not list.
+fn wto_listing(row: &rusqlite::Row<'_>) -> Read<Option<WtoListing>> {
+    let Some(rta_id) = row.get::<_, Option<u32>>(6)? else {
+        return Ok(None);
+    };
+    let coverage: String = row.get(8)?;
+    let words = |text: String, separator: &str| -> Vec<String> {
+        text.split(separator)
+            .filter(|word| !word.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    Ok(Some(WtoListing {
+        rta_id,
+        types: words(row.get(7)?, " "),
+        coverage: Coverage::parse(&coverage)
+            .ok_or_else(|| corrupt(format!("unknown coverage '{coverage}'")))?,
+        composition: row.get(9)?,
+        regions: words(row.get(10)?, "; "),
+        accession_to: row.get(11)?,
+        status: row.get(12)?,
+    }))
 }
 
 /// Events by agreement: the built-in ones in dataset order, and separately
@@ -183,7 +212,7 @@ fn events(
     mut conflicts: HashMap<i64, Vec<AlternativeDate>>,
 ) -> Read<Events> {
     let mut statement = tx.prepare(
-        "SELECT id, agreement_id, kind, start, end_date, round_number, format, venue, party, note, sources, origin
+        "SELECT id, agreement_id, kind, start, end_date, round_number, format, venue, party, note, sources, origin, scope
          FROM agreement_events ORDER BY agreement_id, position",
     )?;
     let mut rows = statement.query([])?;
@@ -211,6 +240,7 @@ fn events(
             note: row.get(9)?,
             sources: lookup.list(&row.get::<_, String>(10)?)?,
             conflicts: conflicts.remove(&id).unwrap_or_default(),
+            scope: scope(row.get(12)?)?,
         };
         let origin: String = row.get(11)?;
         let by_agreement = if origin == super::BUILTIN_ORIGIN {
@@ -221,6 +251,10 @@ fn events(
         by_agreement.entry(row.get(1)?).or_default().push(event);
     }
     Ok(out)
+}
+
+fn scope(text: String) -> Read<Scope> {
+    Scope::parse(&text).ok_or_else(|| corrupt(format!("unknown event scope '{text}'")))
 }
 
 fn conflicts(

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_refresh.sql"),
     include_str!("migrations/0003_forget_keys_in_validators.sql"),
     include_str!("migrations/0004_product_levels.sql"),
+    include_str!("migrations/0005_world_agreements.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -175,6 +175,8 @@ impl Swap<'_> {
     /// Deletes the source's rows; its product lines only when `products`
     /// (staged ones replace them by a table swap instead).
     fn delete_previous(&self, tx: &Transaction<'_>, products: bool) -> rusqlite::Result<()> {
+        // Agreements a source added stay (other sources' events may point at
+        // them); its next run attaches its events to them again.
         for table in [
             "agreement_events",
             "trade_figures",
@@ -268,10 +270,13 @@ impl Swap<'_> {
     }
 
     fn insert_events(&self, tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
+        for agreement in &batch.agreements {
+            super::write::insert_agreement(tx, agreement, self.source)?;
+        }
         let mut events = tx.prepare_cached(
             "INSERT INTO agreement_events
-                 (agreement_id, position, kind, start, end_date, round_number, format, venue, party, note, sources, origin)
-             SELECT ?1, coalesce(max(position), -1) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+                 (agreement_id, position, kind, start, end_date, round_number, format, venue, party, note, sources, origin, scope)
+             SELECT ?1, coalesce(max(position), -1) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
              FROM agreement_events WHERE agreement_id = ?1",
         )?;
         for (agreement_id, e) in &batch.agreement_events {
@@ -286,7 +291,8 @@ impl Swap<'_> {
                 e.party.as_ref().map(|p| p.as_str()),
                 e.note,
                 join_keys(&e.sources),
-                self.source
+                self.source,
+                e.scope.as_str(),
             ])?;
         }
         Ok(())

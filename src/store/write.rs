@@ -88,7 +88,7 @@ fn insert_dataset(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result<(
     insert_sources(tx, dataset)?;
     insert_economies(tx, dataset)?;
     for agreement in dataset.agreements.values() {
-        insert_agreement(tx, agreement)?;
+        insert_agreement(tx, agreement, BUILTIN_ORIGIN)?;
     }
     insert_trade(tx, dataset)?;
     insert_indicators(tx, dataset)?;
@@ -156,19 +156,30 @@ fn insert_economies(tx: &Transaction<'_>, dataset: &Dataset) -> rusqlite::Result
     Ok(())
 }
 
-fn insert_agreement(tx: &Transaction<'_>, agreement: &Agreement) -> rusqlite::Result<()> {
+/// Writes one agreement with its events as `origin`'s: the built-in
+/// dataset's, or a refresh source's agreement the dataset did not hold.
+pub(super) fn insert_agreement(
+    tx: &Transaction<'_>,
+    agreement: &Agreement,
+    origin: &str,
+) -> rusqlite::Result<()> {
     let parties = agreement
         .parties
         .iter()
         .map(|p| p.as_str())
         .collect::<Vec<_>>()
         .join(" ");
+    let wto = agreement.wto.as_ref();
     tx.execute(
-        "INSERT INTO agreements (id, name, kind, parties, note, sources, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO agreements (id, name, kind, parties, note, sources, origin,
+             wto_rta_id, wto_types, coverage, composition, regions, accession_to, wto_status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
              parties = excluded.parties, note = excluded.note, sources = excluded.sources,
-             origin = excluded.origin",
+             origin = excluded.origin, wto_rta_id = excluded.wto_rta_id,
+             wto_types = excluded.wto_types, coverage = excluded.coverage,
+             composition = excluded.composition, regions = excluded.regions,
+             accession_to = excluded.accession_to, wto_status = excluded.wto_status",
         params![
             agreement.id,
             agreement.name,
@@ -176,13 +187,20 @@ fn insert_agreement(tx: &Transaction<'_>, agreement: &Agreement) -> rusqlite::Re
             parties,
             agreement.note,
             keys(&agreement.sources),
-            BUILTIN_ORIGIN
+            origin,
+            wto.map(|w| w.rta_id),
+            wto.map(|w| w.types.join(" ")).unwrap_or_default(),
+            wto.map(|w| w.coverage.as_str()).unwrap_or_default(),
+            wto.map(|w| w.composition.as_str()).unwrap_or_default(),
+            wto.map(|w| w.regions.join("; ")).unwrap_or_default(),
+            wto.and_then(|w| w.accession_to),
+            wto.map(|w| w.status.as_str()).unwrap_or_default(),
         ],
     )?;
     let mut event_statement = tx.prepare_cached(
         "INSERT INTO agreement_events
-             (agreement_id, position, kind, start, end_date, round_number, format, venue, party, note, sources, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             (agreement_id, position, kind, start, end_date, round_number, format, venue, party, note, sources, origin, scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     let mut conflict_statement = tx.prepare_cached(
         "INSERT INTO event_conflicts (event_id, position, start, end_date, sources) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -200,7 +218,8 @@ fn insert_agreement(tx: &Transaction<'_>, agreement: &Agreement) -> rusqlite::Re
             event.party.as_ref().map(|p| p.as_str()),
             event.note,
             keys(&event.sources),
-            BUILTIN_ORIGIN,
+            origin,
+            event.scope.as_str(),
         ])?;
         let event_id = tx.last_insert_rowid();
         for (position, conflict) in event.conflicts.iter().enumerate() {

@@ -271,13 +271,20 @@ async fn paging_walks_every_agreement_once_in_id_order() {
 }
 
 #[tokio::test]
-async fn before_its_first_event_an_agreement_has_no_status() {
+async fn before_its_first_event_an_agreement_did_not_exist_yet() {
     let mut app = spawn_app().await;
     let khm = app
         .agreement("kor-khm", Some((2000, 1, 1)))
         .await
         .expect("still found");
-    assert_eq!(khm.status, AgreementStatus::Unspecified as i32);
+    assert_eq!(khm.status, AgreementStatus::NotYetExisting as i32);
+    assert!(
+        khm.party_statuses
+            .iter()
+            .all(|p| p.status == AgreementStatus::Unspecified as i32),
+        "no party had a status yet: {:?}",
+        khm.party_statuses
+    );
     assert_eq!(khm.status_since, None);
     let kinds: Vec<i32> = khm.events.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -330,9 +337,16 @@ async fn a_listing_is_basic_unless_the_full_view_is_asked_for() {
             "{short:?}"
         );
         assert!(!long.events.is_empty(), "{} has events in FULL", long.id);
+        // FULL also gives the standing of each member of a group party.
         let long_without_detail = pb::Agreement {
             events: Vec::new(),
             sources: Vec::new(),
+            party_statuses: long
+                .party_statuses
+                .iter()
+                .filter(|p| p.via.is_none())
+                .cloned()
+                .collect(),
             ..long.clone()
         };
         assert_eq!(
@@ -488,10 +502,14 @@ async fn agreements_are_found_by_words_of_their_name_or_parties() {
     assert!(!cambodia.contains(&"kor-idn".to_owned()), "{cambodia:?}");
     assert_eq!(search("digital", "").await, ["kor-eu-dta"]);
     assert_eq!(search("türkiye services", "").await, ["kor-tur-services"]);
-    // Composes with the party filter: EFTA's agreement, searched by a word
-    // of its name, only when the party is EFTA.
-    assert_eq!(search("efta", "EFTA").await, ["kor-efta"]);
-    assert!(search("efta", "KHM").await.is_empty());
+    // Composes with the party filter: Korea's agreement with EFTA, searched
+    // by words of its name, only when the party is EFTA.
+    assert_eq!(search("korea efta", "EFTA").await, ["kor-efta"]);
+    assert!(search("korea efta", "KHM").await.is_empty());
+    // Agreements without Korea are found the same way.
+    let cptpp = search("CPTPP", "").await;
+    assert!(cptpp.contains(&"wto-640".to_owned()), "{cptpp:?}");
+    assert!(cptpp.iter().all(|id| id.starts_with("wto-")), "{cptpp:?}");
     assert_status(
         app.agreements
             .list_agreements(pb::ListAgreementsRequest {

@@ -169,11 +169,17 @@ async fn unknown_economies_are_invalid_arguments() {
         tonic::Code::InvalidArgument,
         "partner",
     );
-    // Known to the registry but not held by the dataset: named by code.
-    assert_status(
-        app.bilateral("KOR", "Kosovo").await,
-        tonic::Code::InvalidArgument,
-        "XKX",
+    // A known economy (Kosovo, by name) with no figures is a pair not
+    // found, named by code.
+    let kosovo = app.bilateral("KOR", "Kosovo").await;
+    assert_eq!(
+        kosovo.as_ref().map_err(|s| s.code()).err(),
+        Some(tonic::Code::NotFound),
+        "{kosovo:?}"
+    );
+    assert!(
+        kosovo.err().is_some_and(|s| s.message().contains("XKX")),
+        "the answer names the economy by code"
     );
     // Neither a code nor a name tradepact knows.
     let result = app.bilateral("Republic of Atlantis", "KHM").await;

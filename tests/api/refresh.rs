@@ -724,93 +724,147 @@ async fn customs_without_a_key_is_skipped_and_changes_nothing() {
     app.stop().await;
 }
 
+/// The recorded Korea rows, with three changes a later export could bring:
+/// Korea–Japan signed (it was under negotiation), Korea–Cambodia's entry
+/// into force a day later, and a new agreement (test-only RTA ID 9001).
+fn a_later_wto_export() -> Vec<u8> {
+    let mut records = upstream::wto_records();
+    let header = records[0].clone();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (id, name, status) = (column("RTA ID"), column("RTA Name"), column("Status"));
+    let (signed, in_force) = (
+        column("Date of Signature (G)"),
+        column("Date of Entry into Force (G)"),
+    );
+    let (current, original) = (
+        column("Current signatories"),
+        column("Original signatories"),
+    );
+    for record in records.iter_mut().skip(1) {
+        match record[id].as_str() {
+            "171" => {
+                record[status] = "Early announcement-Signed".into();
+                record[signed] = "2026-11-30".into();
+            }
+            "1168" => record[in_force] = "2022-12-02".into(),
+            _ => {}
+        }
+    }
+    let mut new_row = vec![String::new(); header.len()];
+    new_row[id] = "9001".into();
+    new_row[name] = "Chile - Mongolia".into();
+    new_row[status] = "In Force".into();
+    new_row[signed] = "2025-03-01".into();
+    new_row[in_force] = "2026-01-01".into();
+    new_row[current] = "Chile; Mongolia".into();
+    new_row[original] = "Chile; Mongolia".into();
+    records.push(new_row);
+    upstream::wto_xlsx_of(&records)
+}
+
 #[tokio::test]
-async fn wto_refresh_merges_dates_and_records_the_status_change() {
+async fn wto_refresh_adds_agreements_and_records_changed_dates_and_statuses() {
     let upstream = Upstream::start().await;
-    upstream.mount_wto().await;
+    upstream.mount_wto_export(a_later_wto_export()).await;
     let mut app = app(&upstream).await;
-    let services = app
-        .agreement("kor-tur-services", None)
-        .await
-        .expect("agreement");
-    assert_ne!(services.status(), pb::AgreementStatus::InForce);
+    let japan = app.agreement("kor-jpn", None).await.expect("agreement");
+    assert_eq!(japan.status(), pb::AgreementStatus::Negotiating);
+    assert_status(
+        app.agreement("wto:9001", None).await,
+        tonic::Code::NotFound,
+        "9001",
+    );
 
     let run = trigger(&app, "wto").await;
     assert_run(&run, RunState::Succeeded, &[]);
     assert_eq!(upstream.requests_to(WTO_EXPORT).await, 1);
 
-    let services = app
-        .agreement("kor-tur-services", None)
-        .await
-        .expect("agreement");
-    assert_eq!(services.status(), pb::AgreementStatus::InForce);
-    assert_eq!(services.status_since, day(2018, 8, 1));
-    let eif = agreement_event(&services, pb::EventKind::EnteredIntoForce);
-    assert_eq!(eif.start, day(2018, 8, 1));
+    // A changed status: Korea–Japan signed.
+    let japan = app.agreement("kor-jpn", None).await.expect("agreement");
+    assert_eq!(japan.status(), pb::AgreementStatus::Signed);
+    assert_eq!(japan.status_since, day(2026, 11, 30));
+    let signed = agreement_event(&japan, pb::EventKind::Signed);
     assert!(
-        eif.sources
+        signed
+            .sources
             .iter()
-            .any(|s| s.publisher == "World Trade Organization")
+            .any(|s| s.publisher == "World Trade Organization" && s.retrieve_time.is_some()),
+        "the refresh is cited, with when it read the export: {signed:?}"
     );
 
-    let sgp = app.agreement("kor-sgp", None).await.expect("agreement");
-    let eif = agreement_event(&sgp, pb::EventKind::EnteredIntoForce);
-    assert_eq!(eif.start, day(2006, 3, 2), "the WTO's day is more precise");
-    assert!(
-        eif.sources
-            .iter()
-            .all(|s| s.publisher == "World Trade Organization")
-    );
-    assert!(
-        eif.conflicts.iter().any(|c| c.start == day(2006, 3, 0)),
-        "the built-in 2006-03 kept as a conflict: {:?}",
-        eif.conflicts
-    );
-
-    let asean = app
-        .agreement("kor-asean-goods", None)
-        .await
-        .expect("agreement");
-    let eif = agreement_event(&asean, pb::EventKind::EnteredIntoForce);
-    assert_eq!(eif.start, day(2007, 6, 1), "the built-in date stays");
-    let wto = eif
-        .conflicts
-        .iter()
-        .find(|c| c.start == day(2010, 1, 1))
-        .expect("the WTO's 2010-01-01 as a conflict");
-    assert!(
-        wto.sources
-            .iter()
-            .any(|s| s.publisher == "World Trade Organization")
-    );
-
+    // A changed date of the same precision: the held one stays, the WTO's
+    // new one is kept as a conflict.
     let khm = app.agreement("kor-khm", None).await.expect("agreement");
     let eif = agreement_event(&khm, pb::EventKind::EnteredIntoForce);
     assert_eq!(eif.start, day(2022, 12, 1));
+    let conflict = eif
+        .conflicts
+        .iter()
+        .find(|c| c.start == day(2022, 12, 2))
+        .unwrap_or_else(|| panic!("the export's 2022-12-02 as a conflict: {eif:?}"));
     assert!(
-        eif.sources.iter().any(|s| s.url.contains("rtaid=1168")),
-        "the WTO joins the sources: {:?}",
-        eif.sources
+        conflict
+            .sources
+            .iter()
+            .any(|s| s.url.contains("rtaid=1168"))
     );
-    assert!(eif.sources.len() > 1, "built-in sources kept");
 
+    // A new agreement, by its id and by the WTO's.
+    let added = app.agreement("wto:9001", None).await.expect("added");
+    assert_eq!(added.id, "wto-9001");
+    assert_eq!(added.status(), pb::AgreementStatus::InForce);
+    let parties: Vec<&str> = added.parties.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(parties, ["CHL", "MNG"]);
+    let listed = app
+        .all_agreements(pb::ListAgreementsRequest {
+            party: "Mongolia".into(),
+            query: "chile".into(),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(
+        listed.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["wto-9001"]
+    );
+
+    // Both changes are in the change stream, with the run that made them.
     let mut changes = watch(&app, Some(0), "wto").await;
     let changes = next_changes(&mut changes, usize::try_from(run.changes).expect("count")).await;
-    let status = changes
-        .iter()
-        .find(|c| {
-            c.kind() == ChangeKind::StatusChanged && agreement_of(c) == Some("kor-tur-services")
+    for (agreement, status) in [
+        ("kor-jpn", pb::AgreementStatus::Signed),
+        ("wto-9001", pb::AgreementStatus::InForce),
+    ] {
+        let change = changes
+            .iter()
+            .find(|c| c.kind() == ChangeKind::StatusChanged && agreement_of(c) == Some(agreement))
+            .unwrap_or_else(|| panic!("a STATUS_CHANGED for {agreement} in {changes:#?}"));
+        assert_eq!(
+            change.new_value,
+            Some(pb::ChangeValue {
+                value: Some(pb::change_value::Value::Status(status as i32))
+            })
+        );
+        assert_eq!(change.run_id, run.id);
+    }
+
+    // A second run of the same export adds nothing twice.
+    let again = trigger(&app, "wto").await;
+    assert_run(&again, RunState::Succeeded, &[]);
+    let listed = app
+        .all_agreements(pb::ListAgreementsRequest {
+            query: "chile mongolia".into(),
+            ..Default::default()
         })
-        .unwrap_or_else(|| panic!("a STATUS_CHANGED for kor-tur-services in {changes:#?}"));
+        .await;
     assert_eq!(
-        status.new_value,
-        Some(pb::ChangeValue {
-            value: Some(pb::change_value::Value::Status(
-                pb::AgreementStatus::InForce as i32
-            ))
-        })
+        listed.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["wto-9001"]
     );
-    assert_eq!(status.run_id, run.id);
     app.stop().await;
 }
 

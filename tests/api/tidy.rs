@@ -48,7 +48,14 @@ fn the_readme_lists_every_agreement_id() {
         .filter_map(|line| line.strip_prefix("| `"))
         .filter_map(|rest| rest.split('`').next())
         .collect();
-    let ids: Vec<&str> = seed.dataset.agreements.keys().map(String::as_str).collect();
+    // The curated agreements; the WTO's are `wto-<RTA ID>`, by rule.
+    let ids: Vec<&str> = seed
+        .dataset
+        .agreements
+        .keys()
+        .map(String::as_str)
+        .filter(|id| !id.starts_with("wto-"))
+        .collect();
     let mut sorted_listed = listed.clone();
     sorted_listed.sort_unstable();
     assert_eq!(

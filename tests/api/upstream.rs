@@ -20,7 +20,11 @@ pub const CUSTOMS_KEY: &str = "test-customs-key";
 pub const WORLDBANK_GDP_GROWTH: &str = "/worldbank/country/all/indicator/NY.GDP.MKTP.KD.ZG";
 pub const COMTRADE_REPORTERS: &str = "/comtrade/files/v1/app/reference/Reporters.json";
 pub const COMTRADE_PREVIEW: &str = "/comtrade/public/v1/preview/C/A/HS";
-pub const IMF_KHM_KOR: &str = "/imf/data/dataflow/IMF.STA/IMTS/+/KHM.XG_FOB_USD+MG_CIF_USD.KOR.A";
+/// The IMF's mirror query for Korea (every economy's figures on Korea),
+/// which the Cambodia fixture answers.
+pub const IMF_KHM_KOR: &str = "/imf/data/dataflow/IMF.STA/IMTS/+/*.XG_FOB_USD+MG_CIF_USD.KOR.A";
+/// The IMF's query for Korea's own figures with every partner.
+pub const IMF_KOR_OWN: &str = "/imf/data/dataflow/IMF.STA/IMTS/+/KOR.XG_FOB_USD+MG_CIF_USD.*.A";
 pub const CUSTOMS_NATIONTRADE: &str = "/customs/nationtrade/getNationtradeList";
 pub const WTO_EXPORT: &str = "/wto/ExportAllRTAList.aspx";
 
@@ -217,11 +221,18 @@ impl Upstream {
             .await;
     }
 
-    /// IMF: Cambodia's IMTS figures with Korea, answered by `responder`.
+    /// IMF: Cambodia's IMTS figures with Korea, answered by `responder` to
+    /// the mirror query for Korea; Korea's own query gets an answer without
+    /// series.
     pub async fn mount_imf(&self, responder: impl Respond + 'static) {
         Mock::given(method("GET"))
             .and(path(IMF_KHM_KOR))
             .respond_with(responder)
+            .mount(&self.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(IMF_KOR_OWN))
+            .respond_with(json(imf_no_series()))
             .mount(&self.server)
             .await;
     }
@@ -252,10 +263,15 @@ impl Upstream {
 
     /// WTO: the RTA-IS export as the .xlsx the live endpoint returns.
     pub async fn mount_wto(&self) {
+        self.mount_wto_export(wto_xlsx()).await;
+    }
+
+    /// Serves `workbook` as the WTO export.
+    pub async fn mount_wto_export(&self, workbook: Vec<u8>) {
         Mock::given(method("GET"))
             .and(path(WTO_EXPORT))
             .respond_with(ok(
-                wto_xlsx(),
+                workbook,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ))
             .mount(&self.server)
@@ -314,6 +330,11 @@ pub fn imf_fixture() -> Vec<u8> {
     fixture("imf/IMTS_KHM_XG_FOB_USD+MG_CIF_USD_KOR_A_2019-2023.json")
 }
 
+/// An IMF data message without series (nothing published for the query).
+pub fn imf_no_series() -> Vec<u8> {
+    fixture("imf/IMTS_all_XG_FOB_USD+MG_CIF_USD_all_A__no_series.json")
+}
+
 /// Korea Customs, Korea–Cambodia 2023 (12 months).
 pub fn customs_2023() -> Vec<u8> {
     fixture("korea-customs/nationtrade_KH_202301-202312.xml")
@@ -342,24 +363,39 @@ pub fn relabel_customs(body: &[u8], from: i32, to: i32) -> Vec<u8> {
 /// Korea rows (sheet `AllRTAs`, the same header row). Like the live export,
 /// dates are Excel date cells (`dd-mmm-yy`) and the RTA ID is a number.
 pub fn wto_xlsx() -> Vec<u8> {
+    wto_xlsx_of(&wto_records())
+}
+
+/// The recorded Korea rows of the WTO export, header first, as text.
+pub fn wto_records() -> Vec<Vec<String>> {
+    let csv = sample("wto/rtais_ExportAllRTAList__AllRTAs_sheet__Korea_rows_only.csv");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&csv))
+        .records()
+        .map(|record| {
+            record
+                .expect("a CSV record")
+                .iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+/// An export workbook of `records` (header first), typed as the live
+/// export types its cells.
+pub fn wto_xlsx_of(records: &[Vec<String>]) -> Vec<u8> {
     use rust_xlsxwriter::{Format, Workbook};
 
-    let csv = sample("wto/rtais_ExportAllRTAList__AllRTAs_sheet__Korea_rows_only.csv");
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(csv.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&csv));
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("AllRTAs").expect("sheet name");
     let plain = Format::new();
     let date = Format::new().set_num_format("dd-mmm-yy");
-    let mut header: Vec<String> = Vec::new();
-    for (row, record) in reader.records().enumerate() {
-        let record = record.expect("a CSV record");
+    let header = records.first().cloned().unwrap_or_default();
+    for (row, record) in records.iter().enumerate() {
         let row = u32::try_from(row).expect("few rows");
-        if row == 0 {
-            header = record.iter().map(str::to_owned).collect();
-        }
         for (column, text) in record.iter().enumerate() {
             let name = header.get(column).map(String::as_str).unwrap_or_default();
             let column = u16::try_from(column).expect("few columns");

@@ -9,6 +9,7 @@ fn event(kind: EventKind, start: Option<&str>) -> AgreementEvent {
         format: MeetingFormat::Unspecified,
         venue: String::new(),
         party: None,
+        scope: Scope::All,
         note: String::new(),
         sources: Vec::new(),
         conflicts: Vec::new(),
@@ -24,6 +25,7 @@ fn agreement(events: Vec<AgreementEvent>) -> Agreement {
         note: String::new(),
         sources: vec![],
         events,
+        wto: None,
     }
 }
 
@@ -237,4 +239,173 @@ fn every_event_kind_round_trips_through_its_name() {
         assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
     }
     assert_eq!(EventKind::parse("launch"), None);
+}
+
+fn code(text: &str) -> EconomyCode {
+    EconomyCode::parse(text).expect("code")
+}
+
+fn of_party(kind: EventKind, start: &str, party: &str) -> AgreementEvent {
+    AgreementEvent {
+        party: Some(code(party)),
+        ..event(kind, Some(start))
+    }
+}
+
+fn member(economy: &str, from: &str, to: Option<&str>) -> Membership {
+    Membership {
+        economy: code(economy),
+        from: PartialDate::parse(from).expect("date"),
+        to: to.map(|to| PartialDate::parse(to).expect("date")),
+        note: None,
+        sources: Vec::new(),
+    }
+}
+
+fn standing(
+    agreement: &Agreement,
+    members: &[Membership],
+    party: &str,
+    as_of: Option<&str>,
+) -> Option<(AgreementStatus, Option<PartialDate>, Option<EconomyCode>)> {
+    let as_of = as_of.map(|d| PartialDate::parse(d).expect("date"));
+    agreement
+        .party_standings(
+            as_of,
+            |group| {
+                if group.as_str() == "EU" { members } else { &[] }
+            },
+        )
+        .into_iter()
+        .find(|s| s.party == code(party))
+        .map(|s| {
+            let status = s.status.expect("a status");
+            (status.status, status.since, s.via)
+        })
+}
+
+#[test]
+fn a_party_with_its_own_entry_into_force_stands_apart_from_the_others() {
+    use AgreementStatus::*;
+    use EventKind as K;
+    let mut central_america = agreement(vec![
+        event(K::Signed, Some("2018-02-21")),
+        event(K::EnteredIntoForce, Some("2019-10-01")),
+        of_party(K::EnteredIntoForce, "2021-03-01", "PAN"),
+    ]);
+    central_america.parties = vec![code("KOR"), code("HND"), code("PAN")];
+    let members: &[Membership] = &[];
+    assert_eq!(
+        standing(&central_america, members, "HND", Some("2020-01-01")),
+        Some((InForce, day("2019-10-01"), None))
+    );
+    assert_eq!(
+        standing(&central_america, members, "PAN", Some("2020-01-01")),
+        Some((Signed, day("2018-02-21"), None))
+    );
+    assert_eq!(
+        standing(&central_america, members, "PAN", None),
+        Some((InForce, day("2021-03-01"), None))
+    );
+    // The whole agreement was in force from the first party's entry.
+    assert_eq!(
+        central_america.status(day("2020-01-01")).map(|s| s.status),
+        Some(InForce)
+    );
+}
+
+#[test]
+fn group_members_stand_from_joining_and_leave_as_terminated() {
+    use AgreementStatus::*;
+    use EventKind as K;
+    let mut eu_korea = agreement(vec![
+        event(K::Signed, Some("2010-10-06")),
+        event(K::ProvisionallyApplied, Some("2011-07-01")),
+        event(K::EnteredIntoForce, Some("2015-12-13")),
+    ]);
+    eu_korea.parties = vec![code("EU"), code("KOR")];
+    let members = [
+        member("DEU", "1958-01-01", None),
+        member("HRV", "2013-07-01", None),
+        member("GBR", "1973-01-01", Some("2020-12-31")),
+    ];
+    let eu = Some(code("EU"));
+    // Croatia was not a party before it joined, then stood where the EU did.
+    assert_eq!(
+        standing(&eu_korea, &members, "HRV", Some("2012-01-01")),
+        None
+    );
+    assert_eq!(
+        standing(&eu_korea, &members, "HRV", Some("2014-01-01")),
+        Some((ProvisionallyApplied, day("2013-07-01"), eu.clone()))
+    );
+    assert_eq!(
+        standing(&eu_korea, &members, "DEU", Some("2014-01-01")),
+        Some((ProvisionallyApplied, day("2011-07-01"), eu.clone()))
+    );
+    // The United Kingdom was a party through the EU until 2020-12-31.
+    assert_eq!(
+        standing(&eu_korea, &members, "GBR", Some("2020-12-31")),
+        Some((InForce, day("2015-12-13"), eu.clone()))
+    );
+    assert_eq!(
+        standing(&eu_korea, &members, "GBR", Some("2021-01-01")),
+        Some((Terminated, day("2021-01-01"), eu.clone()))
+    );
+    assert_eq!(
+        standing(&eu_korea, &members, "GBR", None),
+        Some((Terminated, day("2021-01-01"), eu))
+    );
+}
+
+#[test]
+fn a_member_that_left_before_the_agreement_was_never_a_party() {
+    use EventKind as K;
+    let mut later = agreement(vec![event(K::Signed, Some("2023-01-01"))]);
+    later.parties = vec![code("EU"), code("NZL")];
+    let members = [member("GBR", "1973-01-01", Some("2020-12-31"))];
+    assert_eq!(standing(&later, &members, "GBR", None), None);
+}
+
+#[test]
+fn one_partys_withdrawal_does_not_end_the_agreement() {
+    use AgreementStatus::*;
+    use EventKind as K;
+    let mut efta = agreement(vec![
+        event(K::EnteredIntoForce, Some("1960-05-03")),
+        of_party(K::Withdrawn, "1973-01-01", "GBR"),
+    ]);
+    efta.parties = vec![code("CHE"), code("GBR")];
+    assert_eq!(efta.status(None).map(|s| s.status), Some(InForce));
+    assert_eq!(
+        standing(&efta, &[], "GBR", None),
+        Some((Terminated, day("1973-01-01"), None))
+    );
+    assert_eq!(
+        standing(&efta, &[], "GBR", Some("1972-12-31")),
+        Some((InForce, day("1960-05-03"), None))
+    );
+}
+
+#[test]
+fn a_later_step_of_goods_or_services_alone_does_not_take_the_agreement_back() {
+    use AgreementStatus::*;
+    use EventKind as K;
+    let services = |kind, start| AgreementEvent {
+        scope: Scope::Services,
+        ..event(kind, Some(start))
+    };
+    let turkiye = agreement(vec![
+        event(K::Signed, Some("2012-08-01")),
+        event(K::EnteredIntoForce, Some("2013-05-01")),
+        services(K::Signed, "2015-02-26"),
+        services(K::EnteredIntoForce, "2018-08-01"),
+    ]);
+    assert_eq!(
+        turkiye.status(day("2016-01-01")),
+        Some(StatusAt {
+            status: InForce,
+            since: day("2013-05-01")
+        })
+    );
 }

@@ -12,7 +12,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 
 use super::{ParseError, html_error, looks_like_html, malformed, strip_bom};
 
@@ -62,6 +62,27 @@ pub struct RtaRow {
     pub consideration_date_goods: Option<NaiveDate>,
     /// Free-text remarks ("" when none).
     pub remarks: String,
+    /// True for an accession to an existing agreement.
+    pub accession: bool,
+    /// "Bilateral", "Plurilateral; One Party is an RTA"... ("" when not given).
+    pub composition: String,
+    /// The WTO's regions: ["Central America", "East Asia"].
+    pub regions: Vec<String>,
+    /// Parties whose own entry or exit differs from the agreement's.
+    pub party_dates: Vec<PartyDates>,
+}
+
+/// One party's own dates from "Specific Entry/Exit dates":
+/// `Panama(01-Mar-2021 - )`, `United Kingdom( - 31-Dec-2020)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyDates {
+    /// The party as the WTO names it.
+    pub party: String,
+    /// Its own entry into force; `None` when not given or not yet (the WTO
+    /// writes 01-Jan-9999 for a party the agreement is not in force for).
+    pub entry: Option<NaiveDate>,
+    /// The last day the agreement applied to it.
+    pub exit: Option<NaiveDate>,
 }
 
 /// Parses the export: xlsx (zip magic) or CSV with a header row.
@@ -221,6 +242,10 @@ struct Columns {
     original_signatories: Option<usize>,
     consideration_date_goods: Option<usize>,
     remarks: Option<usize>,
+    accession: Option<usize>,
+    composition: Option<usize>,
+    region: Option<usize>,
+    party_dates: Option<usize>,
 }
 
 impl Columns {
@@ -253,6 +278,10 @@ impl Columns {
             original_signatories: optional("Original signatories"),
             consideration_date_goods: optional("Consideration Date (G)"),
             remarks: optional("Remarks"),
+            accession: optional("Accession?"),
+            composition: optional("RTA Composition"),
+            region: optional("Region"),
+            party_dates: optional("Specific Entry/Exit dates"),
         })
     }
 }
@@ -316,7 +345,57 @@ fn parse_row(line: usize, row: &[Cell], columns: &Columns) -> Result<RtaRow, Par
         original_signatories: signatories(optional_cell(columns.original_signatories)),
         consideration_date_goods: date(columns.consideration_date_goods, "Consideration Date (G)")?,
         remarks: cell_text(optional_cell(columns.remarks)),
+        accession: cell_text(optional_cell(columns.accession)).eq_ignore_ascii_case("yes"),
+        composition: cell_text(optional_cell(columns.composition)),
+        regions: signatories(optional_cell(columns.region)),
+        party_dates: party_dates(&cell_text(optional_cell(columns.party_dates)))
+            .map_err(|entry| {
+                schema(format!(
+                    "row {line}: Specific Entry/Exit dates entry {entry:?} is not Party(entry - exit)"
+                ))
+            })?,
     })
+}
+
+/// "Costa Rica(01-Nov-2019 - ); United Kingdom( - 31-Dec-2020)". A party's
+/// own name may hold parentheses ("... (EFTA)(01-Jan-2020 - )"), so its
+/// dates are the last parenthesised part. `Err` carries the entry that
+/// does not read.
+fn party_dates(text: &str) -> Result<Vec<PartyDates>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let bad = || entry.to_owned();
+            let inner = entry.strip_suffix(')').ok_or_else(bad)?;
+            let open = inner.rfind('(').ok_or_else(bad)?;
+            let (party, dates) = (inner[..open].trim(), &inner[open + 1..]);
+            let (entry_text, exit_text) = dates
+                .split_once(" - ")
+                .or_else(|| {
+                    dates
+                        .strip_suffix(" -")
+                        .map(|entry| (entry, ""))
+                        .or_else(|| dates.strip_prefix("- ").map(|exit| ("", exit)))
+                })
+                .ok_or_else(bad)?;
+            let date = |text: &str| -> Result<Option<NaiveDate>, String> {
+                match text.trim() {
+                    "" => Ok(None),
+                    text => text_date(text).map(Some).ok_or_else(bad),
+                }
+            };
+            if party.is_empty() {
+                return Err(bad());
+            }
+            Ok(PartyDates {
+                party: party.to_owned(),
+                // 9999: not (yet) in force for this party.
+                entry: date(entry_text)?.filter(|d| d.year() < 9999),
+                exit: date(exit_text)?,
+            })
+        })
+        .collect()
 }
 
 /// The RTA ID from text ("1168") or a whole number cell (1168.0).

@@ -25,7 +25,7 @@ use super::parse::ParseError;
 
 pub use comtrade::Comtrade;
 pub use customs::Customs;
-pub use imf::Imf;
+pub use imf::{Imf, Reporters as ImfReporters};
 pub use worldbank::WorldBank;
 pub use wto::Wto;
 
@@ -44,6 +44,8 @@ pub struct SourceSettings {
 }
 
 /// What a source's fetch produced.
+// One value per run, moved once: boxing the batch would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Fetch {
     /// Every request answered 304: nothing to do.

@@ -1,37 +1,23 @@
-//! WTO RTA-IS export (xlsx, no key): statuses and dates of the agreements
-//! notified to the WTO, mapped onto the agreements tradepact knows and merged
-//! into their events with the WTO as source. The store keeps them apart and
-//! the merge (`Agreement::merge_events`) never overwrites a more precise
-//! date from another source; disagreements become conflicts.
+//! WTO RTA-IS export (xlsx, no key): every agreement the WTO lists, each
+//! row mapped the way the built-in world dataset is (`seed::world`).
+//!
+//! A row whose RTA-IS id an agreement already carries gives that agreement
+//! its events, with the WTO as source: the store keeps them apart and the
+//! merge (`Agreement::merge_events`) never overwrites a more precise date
+//! from another source; disagreements become conflicts. A row no agreement
+//! carries is a new agreement (`wto-<id>`), added with its events.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
-
-use crate::domain::{
-    Agreement, AgreementEvent, Batch, Dataset, EconomyCode, EventKind, MeetingFormat, PartialDate,
-    Source,
-};
+use crate::domain::{Batch, Dataset, Source};
 use crate::refresh::parse::wto::{self, RtaRow};
+use crate::seed::world;
 
 use super::{
     Fetch, FetchContext, SourceAdapter, SourceError, SourceSettings, parse_failure, provenance,
     redact, validators_of,
 };
-
-/// WTO names that are not an economy's ISO short name.
-const ALIASES: &[(&str, &str)] = &[
-    ("United States of America", "USA"),
-    ("European Union", "EU"),
-    ("European Free Trade Association (EFTA)", "EFTA"),
-    ("ASEAN Free Trade Area (AFTA)", "ASEAN"),
-    ("Gulf Cooperation Council (GCC)", "GCC"),
-    ("Korea, Republic of", "KOR"),
-];
-
-/// Agreement-id suffixes of instruments that are never the WTO's "the" agreement.
-const SIDE_INSTRUMENTS: &[&str] = &["-framework", "-investment", "-protocol", "-upgrade", "-dta"];
 
 pub struct Wto {
     pub settings: SourceSettings,
@@ -59,215 +45,80 @@ impl SourceAdapter for Wto {
                 status: body.status,
             });
         }
-        let names = NameIndex::new(ctx.dataset);
-        let mut batch = Batch::default();
-        let mut matched = 0;
-        for row in &rows {
-            let Some(parties) = names.codes(&row.current_signatories) else {
-                continue;
-            };
-            let source = source_for(ctx, row);
-            let mut used = false;
-            for (id, events) in events_for(ctx.dataset, row, &parties, &source) {
-                used = true;
-                batch
-                    .agreement_events
-                    .extend(events.into_iter().map(|e| (id.clone(), e)));
-            }
-            if used {
-                matched += 1;
-                batch.sources.push(source);
-            }
-        }
+        let batch = batch_for(ctx, &rows);
         tracing::info!(
             rows = rows.len(),
-            matched,
-            "WTO RTA list mapped onto known agreements"
+            added = batch.agreements.len(),
+            "WTO RTA list mapped"
         );
         let validators = vec![validators_of(&url, &body)];
         Ok(Fetch::Data { batch, validators })
     }
 }
 
-/// Economy names (ISO short names and aliases) → codes.
-struct NameIndex(HashMap<String, EconomyCode>);
-
-impl NameIndex {
-    fn new(dataset: &Dataset) -> Self {
-        let mut index: HashMap<String, EconomyCode> = dataset
-            .economies
-            .values()
-            .map(|e| (e.name.to_lowercase(), e.code.clone()))
-            .collect();
-        for (name, code) in ALIASES {
-            if let Ok(code) = EconomyCode::parse(code) {
-                index.insert(name.to_lowercase(), code);
+/// Every row the registry can read, as events of the agreement that
+/// carries its RTA-IS id or as a new agreement. A row naming a party the
+/// registry does not know is left out (and logged): one unknown name must
+/// not cost the other rows.
+fn batch_for(ctx: &FetchContext<'_>, rows: &[RtaRow]) -> Batch {
+    let known = by_rta_id(ctx.dataset);
+    let mut mapped_rows = Vec::new();
+    let mut agreements = Vec::new();
+    let mut sources = Vec::new();
+    for row in rows {
+        let source = source_for(ctx, row);
+        match world::agreement(row, &source) {
+            Ok(agreement) => {
+                mapped_rows.push(row.clone());
+                agreements.push(agreement);
+                sources.push(source);
             }
+            Err(error) => tracing::warn!(%error, "WTO row left out"),
         }
-        Self(index)
     }
+    world::link_accessions(&mapped_rows, &mut agreements);
+    let mut batch = Batch {
+        sources,
+        ..Batch::default()
+    };
+    for agreement in agreements {
+        let rta_id = agreement.wto_rta_id();
+        match rta_id.and_then(|id| known.get(&id)) {
+            Some(id) => batch.agreement_events.extend(
+                agreement
+                    .events
+                    .into_iter()
+                    .map(|event| ((*id).to_owned(), event)),
+            ),
+            None => batch.agreements.push(agreement),
+        }
+    }
+    batch
+}
 
-    /// Every signatory's code, or `None` if one is not known.
-    fn codes(&self, names: &[String]) -> Option<BTreeSet<EconomyCode>> {
-        names
-            .iter()
-            .map(|name| self.0.get(&name.trim().to_lowercase()).cloned())
-            .collect()
-    }
+/// The id of the agreement that carries each RTA-IS id.
+fn by_rta_id(dataset: &Dataset) -> HashMap<u32, &str> {
+    dataset
+        .agreements
+        .values()
+        .filter_map(|agreement| Some((agreement.wto_rta_id()?, agreement.id.as_str())))
+        .collect()
 }
 
 fn source_for(ctx: &FetchContext<'_>, row: &RtaRow) -> Arc<Source> {
-    let url = format!(
-        "https://rtais.wto.org/UI/PublicShowRTAIDCard.aspx?rtaid={}",
-        row.rta_id
-    );
+    let url = world::id_card_url(row.rta_id);
     let mut source = provenance(
         format!("wto-rta-{}", row.rta_id),
         format!("WTO Regional Trade Agreements database: {}", row.name),
-        "World Trade Organization",
+        world::WTO,
         &url,
         ctx,
-        "WTO RTA-IS; terms of reuse not stated",
-        false,
+        "Facts (names, dates, parties) quoted from the WTO RTA-IS",
+        true,
     );
     if let Some(source) = Arc::get_mut(&mut source) {
         // The ID card is the citable page, and it has no secret in its query.
         source.url = url;
     }
     source
-}
-
-/// The agreements a WTO row speaks for, each with the events it gives.
-/// Goods dates go to the goods instrument and services dates to a separate
-/// services instrument when tradepact holds one (Korea–ASEAN, Korea–Türkiye).
-fn events_for(
-    dataset: &Dataset,
-    row: &RtaRow,
-    parties: &BTreeSet<EconomyCode>,
-    source: &Arc<Source>,
-) -> Vec<(String, Vec<AgreementEvent>)> {
-    let candidates: Vec<&Agreement> = dataset
-        .agreements
-        .values()
-        .filter(|a| a.parties.iter().cloned().collect::<BTreeSet<_>>() == *parties)
-        .collect();
-    let main = candidates
-        .iter()
-        .find(|a| a.id.ends_with("-goods"))
-        .or_else(|| {
-            candidates.iter().find(|a| {
-                !SIDE_INSTRUMENTS.iter().any(|s| a.id.ends_with(s)) && !a.id.ends_with("-services")
-            })
-        })
-        .copied();
-    let services = candidates
-        .iter()
-        .find(|a| a.id.ends_with("-services"))
-        .copied();
-    let mut out = Vec::new();
-    let goods_covered = row.coverage.contains("Goods") || row.coverage.is_empty();
-    if let Some(main) = main {
-        let dates = if goods_covered {
-            Dates::goods(row)
-        } else {
-            Dates::services(row)
-        };
-        out.push((main.id.clone(), dates.events(row, source, "")));
-    }
-    if let (Some(services), true) = (services, row.coverage.contains("Services")) {
-        out.push((
-            services.id.clone(),
-            Dates::services(row).events(row, source, " (services)"),
-        ));
-    }
-    out.retain(|(_, events)| !events.is_empty());
-    out
-}
-
-struct Dates {
-    signed: Option<NaiveDate>,
-    notified: Option<NaiveDate>,
-    in_force: Option<NaiveDate>,
-    considered: Option<NaiveDate>,
-}
-
-impl Dates {
-    fn goods(row: &RtaRow) -> Self {
-        Self {
-            signed: row.signature_goods.or(row.signature_services),
-            notified: row.notification_goods,
-            in_force: row.entry_into_force_goods,
-            considered: row.consideration_date_goods,
-        }
-    }
-
-    fn services(row: &RtaRow) -> Self {
-        Self {
-            signed: row.signature_services.or(row.signature_goods),
-            notified: row.notification_services,
-            in_force: row.entry_into_force_services,
-            considered: None,
-        }
-    }
-
-    fn events(&self, row: &RtaRow, source: &Arc<Source>, suffix: &str) -> Vec<AgreementEvent> {
-        let in_force = row.status.to_lowercase().starts_with("in force");
-        let mut events = Vec::new();
-        let mut push = |kind: EventKind, date: Option<NaiveDate>, note: String| {
-            if let Some(start) = date.and_then(day) {
-                events.push(event(kind, start, note, source));
-            }
-        };
-        push(
-            EventKind::Signed,
-            self.signed,
-            format!("Signature per the WTO{suffix}"),
-        );
-        push(
-            EventKind::EnteredIntoForce,
-            self.in_force
-                .filter(|_| in_force || row.inactive_date.is_some()),
-            format!("Entry into force per the WTO{suffix}"),
-        );
-        push(
-            EventKind::NotifiedToWto,
-            self.notified,
-            format!("Notified to the WTO{suffix}"),
-        );
-        push(
-            EventKind::Other,
-            self.considered,
-            format!("WTO consideration{suffix}"),
-        );
-        push(
-            EventKind::Terminated,
-            row.inactive_date,
-            format!("Inactive per the WTO{suffix}"),
-        );
-        events
-    }
-}
-
-fn day(date: NaiveDate) -> Option<PartialDate> {
-    PartialDate::new(date.year(), date.month() as i32, date.day() as i32).ok()
-}
-
-fn event(
-    kind: EventKind,
-    start: PartialDate,
-    note: String,
-    source: &Arc<Source>,
-) -> AgreementEvent {
-    AgreementEvent {
-        kind,
-        start: Some(start),
-        end: None,
-        round_number: None,
-        format: MeetingFormat::Unspecified,
-        venue: String::new(),
-        party: None,
-        note,
-        sources: vec![source.clone()],
-        conflicts: Vec::new(),
-    }
 }

@@ -21,6 +21,14 @@ class AgreementStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AGREEMENT_STATUS_IN_FORCE: _ClassVar[AgreementStatus]
     AGREEMENT_STATUS_TERMINATED: _ClassVar[AgreementStatus]
     AGREEMENT_STATUS_PROVISIONALLY_APPLIED: _ClassVar[AgreementStatus]
+    AGREEMENT_STATUS_NOT_YET_EXISTING: _ClassVar[AgreementStatus]
+
+class Coverage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COVERAGE_UNSPECIFIED: _ClassVar[Coverage]
+    COVERAGE_GOODS: _ClassVar[Coverage]
+    COVERAGE_SERVICES: _ClassVar[Coverage]
+    COVERAGE_GOODS_AND_SERVICES: _ClassVar[Coverage]
 
 class AgreementKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -59,6 +67,7 @@ class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_KIND_TERMINATED: _ClassVar[EventKind]
     EVENT_KIND_PROVISIONALLY_APPLIED: _ClassVar[EventKind]
     EVENT_KIND_OTHER: _ClassVar[EventKind]
+    EVENT_KIND_WITHDRAWN: _ClassVar[EventKind]
 
 class AgreementView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -75,6 +84,11 @@ AGREEMENT_STATUS_SIGNED: AgreementStatus
 AGREEMENT_STATUS_IN_FORCE: AgreementStatus
 AGREEMENT_STATUS_TERMINATED: AgreementStatus
 AGREEMENT_STATUS_PROVISIONALLY_APPLIED: AgreementStatus
+AGREEMENT_STATUS_NOT_YET_EXISTING: AgreementStatus
+COVERAGE_UNSPECIFIED: Coverage
+COVERAGE_GOODS: Coverage
+COVERAGE_SERVICES: Coverage
+COVERAGE_GOODS_AND_SERVICES: Coverage
 AGREEMENT_KIND_UNSPECIFIED: AgreementKind
 AGREEMENT_KIND_FREE_TRADE_AGREEMENT: AgreementKind
 AGREEMENT_KIND_CUSTOMS_UNION: AgreementKind
@@ -104,6 +118,7 @@ EVENT_KIND_JOINT_COMMITTEE: EventKind
 EVENT_KIND_TERMINATED: EventKind
 EVENT_KIND_PROVISIONALLY_APPLIED: EventKind
 EVENT_KIND_OTHER: EventKind
+EVENT_KIND_WITHDRAWN: EventKind
 AGREEMENT_VIEW_UNSPECIFIED: AgreementView
 AGREEMENT_VIEW_BASIC: AgreementView
 AGREEMENT_VIEW_FULL: AgreementView
@@ -119,7 +134,7 @@ class AlternativeDate(_message.Message):
     def __init__(self, start: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ...) -> None: ...
 
 class AgreementEvent(_message.Message):
-    __slots__ = ("kind", "start", "end", "round_number", "format", "venue", "party", "note", "sources", "conflicts")
+    __slots__ = ("kind", "start", "end", "round_number", "format", "venue", "party", "note", "sources", "conflicts", "coverage")
     KIND_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +145,7 @@ class AgreementEvent(_message.Message):
     NOTE_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     CONFLICTS_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
     kind: EventKind
     start: _date_pb2.Date
     end: _date_pb2.Date
@@ -140,10 +156,41 @@ class AgreementEvent(_message.Message):
     note: str
     sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.Source]
     conflicts: _containers.RepeatedCompositeFieldContainer[AlternativeDate]
-    def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., start: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., round_number: _Optional[int] = ..., format: _Optional[_Union[MeetingFormat, str]] = ..., venue: _Optional[str] = ..., party: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., note: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., conflicts: _Optional[_Iterable[_Union[AlternativeDate, _Mapping]]] = ...) -> None: ...
+    coverage: Coverage
+    def __init__(self, kind: _Optional[_Union[EventKind, str]] = ..., start: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., round_number: _Optional[int] = ..., format: _Optional[_Union[MeetingFormat, str]] = ..., venue: _Optional[str] = ..., party: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., note: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., conflicts: _Optional[_Iterable[_Union[AlternativeDate, _Mapping]]] = ..., coverage: _Optional[_Union[Coverage, str]] = ...) -> None: ...
+
+class WtoListing(_message.Message):
+    __slots__ = ("rta_id", "types", "coverage", "composition", "regions", "accession_to", "status")
+    RTA_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    COMPOSITION_FIELD_NUMBER: _ClassVar[int]
+    REGIONS_FIELD_NUMBER: _ClassVar[int]
+    ACCESSION_TO_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    rta_id: int
+    types: _containers.RepeatedScalarFieldContainer[str]
+    coverage: Coverage
+    composition: str
+    regions: _containers.RepeatedScalarFieldContainer[str]
+    accession_to: str
+    status: str
+    def __init__(self, rta_id: _Optional[int] = ..., types: _Optional[_Iterable[str]] = ..., coverage: _Optional[_Union[Coverage, str]] = ..., composition: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., accession_to: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class PartyStatus(_message.Message):
+    __slots__ = ("party", "status", "status_since", "via")
+    PARTY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_SINCE_FIELD_NUMBER: _ClassVar[int]
+    VIA_FIELD_NUMBER: _ClassVar[int]
+    party: _common_pb2.Party
+    status: AgreementStatus
+    status_since: _date_pb2.Date
+    via: _common_pb2.Party
+    def __init__(self, party: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., status: _Optional[_Union[AgreementStatus, str]] = ..., status_since: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., via: _Optional[_Union[_common_pb2.Party, _Mapping]] = ...) -> None: ...
 
 class Agreement(_message.Message):
-    __slots__ = ("id", "name", "designation", "parties", "status", "status_since", "events", "sources", "note", "kinds")
+    __slots__ = ("id", "name", "designation", "parties", "status", "status_since", "events", "sources", "note", "kinds", "wto", "party_statuses")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESIGNATION_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +201,8 @@ class Agreement(_message.Message):
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
+    WTO_FIELD_NUMBER: _ClassVar[int]
+    PARTY_STATUSES_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     designation: str
@@ -164,7 +213,9 @@ class Agreement(_message.Message):
     sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.Source]
     note: str
     kinds: _containers.RepeatedScalarFieldContainer[AgreementKind]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., designation: _Optional[str] = ..., parties: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ..., status: _Optional[_Union[AgreementStatus, str]] = ..., status_since: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., events: _Optional[_Iterable[_Union[AgreementEvent, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., note: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[AgreementKind, str]]] = ...) -> None: ...
+    wto: WtoListing
+    party_statuses: _containers.RepeatedCompositeFieldContainer[PartyStatus]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., designation: _Optional[str] = ..., parties: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ..., status: _Optional[_Union[AgreementStatus, str]] = ..., status_since: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., events: _Optional[_Iterable[_Union[AgreementEvent, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., note: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[AgreementKind, str]]] = ..., wto: _Optional[_Union[WtoListing, _Mapping]] = ..., party_statuses: _Optional[_Iterable[_Union[PartyStatus, _Mapping]]] = ...) -> None: ...
 
 class GetAgreementRequest(_message.Message):
     __slots__ = ("id", "as_of", "view")

@@ -69,9 +69,10 @@ class AgreementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAgreements(self, request, context):
-        """Agreements filtered by party and status (optionally as of a date), in id
-        order, paged. An empty page with status OK means no agreement matches the
-        filters.
+        """Agreements filtered by party, status (that party's own, when a party is
+        given), name and date, in id order, paged. An agreement a party was not
+        (yet) a party to on the date is left out. An empty page with status OK
+        means no agreement matches the filters.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
