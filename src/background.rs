@@ -3,8 +3,9 @@
 //!
 //! What runs here is the bulk of a large refresh that only makes data
 //! later: parsing Comtrade answers (`comtrade-parse`, `comtrade-page`) and
-//! staging HS6 product lines (`product-staging`), seconds of CPU for a
-//! million lines. On the blocking pool that work would compete as an equal
+//! IMF answers (`imf-parse`: the whole partner matrix under `--reporters
+//! all`), and staging HS6 product lines (`product-staging`), seconds of CPU
+//! for a million lines. On the blocking pool that work would compete as an equal
 //! with the runtime's workers, and even at nice 10 it cost calls
 //! milliseconds: the kernel lets a running thread finish its time slice
 //! before a woken worker of higher priority preempts it, and does not place

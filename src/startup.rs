@@ -371,13 +371,21 @@ fn tls_config(settings: &Settings) -> anyhow::Result<Option<ServerTlsConfig>> {
 /// the read model.
 async fn load_dataset(store: &Store, read_model: &ReadModel) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let seed = tokio::task::spawn_blocking(seed::builtin)
-        .await?
-        .context("the built-in dataset does not parse")?;
-    match store.apply_seed(Arc::new(seed)).await? {
-        SeedOutcome::Applied { version } => tracing::info!(%version, "built-in dataset written"),
-        SeedOutcome::Unchanged { version } => {
-            tracing::info!(%version, "built-in dataset already current")
+    // A restart of the same binary on its own database skips the parse:
+    // the two files are about a megabyte of TOML.
+    if store.holds_seed(seed::builtin_sha256()).await? {
+        tracing::info!("built-in dataset already current");
+    } else {
+        let seed = tokio::task::spawn_blocking(seed::builtin)
+            .await?
+            .context("the built-in dataset does not parse")?;
+        match store.apply_seed(Arc::new(seed)).await? {
+            SeedOutcome::Applied { version } => {
+                tracing::info!(%version, "built-in dataset written")
+            }
+            SeedOutcome::Unchanged { version } => {
+                tracing::info!(%version, "built-in dataset already current")
+            }
         }
     }
     let dataset = store.load().await?;

@@ -60,6 +60,16 @@ pub fn parse(text: &str) -> Result<Seed, SeedError> {
     })
 }
 
+/// The digest [`builtin`] gives its seed, computed without parsing: the
+/// store compares it with the one it holds before anything is parsed.
+pub fn builtin_sha256() -> String {
+    combined_sha256(BUILTIN_TOML, WORLD_TOML)
+}
+
+fn combined_sha256(curated: &str, world: &str) -> String {
+    hex_sha256(&format!("{curated}\n{world}"))
+}
+
 /// Parses a curated dataset file and a world file (sources and agreements
 /// only). A world agreement whose RTA-IS id a curated agreement declares
 /// (`wto_rta_id`) is merged into it; the others are added as they are.
@@ -67,7 +77,7 @@ pub fn parse_with_world(curated: &str, world: &str) -> Result<Seed, SeedError> {
     let dataset = Builder::default().build(read(curated)?, Some(read(world)?))?;
     Ok(Seed {
         dataset,
-        sha256: hex_sha256(&format!("{curated}\n{world}")),
+        sha256: combined_sha256(curated, world),
     })
 }
 

@@ -152,6 +152,22 @@ impl Store {
     }
 
     /// Writes `seed` unless the database already holds exactly it.
+    /// True when the database already holds the built-in dataset whose
+    /// digest is `sha256`: a restart then need not parse the dataset at all.
+    pub async fn holds_seed(&self, sha256: String) -> Result<bool, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let writer = store
+                .writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            write::builtin_sha256(&writer)
+                .map(|held| held.as_deref() == Some(sha256.as_str()))
+                .map_err(|source| store.sqlite("read the built-in dataset's digest from", source))
+        })
+        .await?
+    }
+
     pub async fn apply_seed(&self, seed: Arc<Seed>) -> Result<SeedOutcome, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {

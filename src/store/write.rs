@@ -64,6 +64,15 @@ pub fn apply_seed(connection: &mut Connection, seed: &Seed) -> rusqlite::Result<
     Ok(SeedOutcome::Applied { version })
 }
 
+/// The digest of the built-in dataset the database holds, if any.
+pub fn builtin_sha256(connection: &Connection) -> rusqlite::Result<Option<String>> {
+    connection
+        .query_row("SELECT value FROM meta WHERE key = ?1", [SHA_KEY], |row| {
+            row.get(0)
+        })
+        .optional()
+}
+
 /// The built-in edition recorded in the database, if any.
 pub fn builtin_version(connection: &Connection) -> rusqlite::Result<Option<String>> {
     connection

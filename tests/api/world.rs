@@ -119,8 +119,10 @@ async fn an_agreement_answers_to_the_wtos_id() {
     assert_eq!(wto.types, ["FTA", "EIA"]);
     assert_eq!(wto.coverage(), pb::Coverage::GoodsAndServices);
     assert!(
-        japan_uk.sources.iter().any(|s| s.publisher == "World Trade Organization"
-            && s.url.ends_with("rtaid=1091")),
+        japan_uk
+            .sources
+            .iter()
+            .any(|s| s.publisher == "World Trade Organization" && s.url.ends_with("rtaid=1091")),
         "{:?}",
         japan_uk.sources
     );

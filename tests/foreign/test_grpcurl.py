@@ -206,6 +206,29 @@ def test_list_agreements(rpc):
     assert "nextPageToken" not in response
 
 
+def test_agreements_without_korea_by_name_and_wto_id(rpc):
+    japan_uk = rpc(
+        "tradepact.v1.AgreementService/GetAgreement",
+        {"id": "wto:1091", "view": "AGREEMENT_VIEW_BASIC"},
+    )
+    assert japan_uk["id"] == "wto-1091"
+    assert japan_uk["wto"]["rtaId"] == 1091
+    assert [p["code"] for p in japan_uk["parties"]] == ["JPN", "GBR"]
+
+    response = rpc(
+        "tradepact.v1.AgreementService/ListAgreements",
+        {"party": "United Kingdom", "query": "korea", "as_of": {"year": 2021, "month": 1, "day": 1}},
+    )
+    standing = {
+        a["id"]: next(p for p in a["partyStatuses"] if p["party"]["code"] == "GBR")
+        for a in response["agreements"]
+    }
+    # Out of EU–Korea with the EU's transition, into its own agreement.
+    assert standing["kor-eu"]["status"] == "AGREEMENT_STATUS_TERMINATED"
+    assert standing["kor-eu"]["via"] == {"code": "EU", "kind": "PARTY_KIND_GROUP"}
+    assert standing["kor-gbr"]["status"] == "AGREEMENT_STATUS_IN_FORCE"
+
+
 def test_list_negotiation_rounds(rpc):
     response = rpc(
         "tradepact.v1.AgreementService/ListNegotiationRounds", {"agreement_id": "kor-khm"}
