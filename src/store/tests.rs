@@ -67,6 +67,32 @@ async fn a_changed_seed_replaces_the_old_rows() {
 }
 
 #[tokio::test]
+async fn a_new_edition_with_more_events_keeps_a_refreshs_events_of_the_same_agreement() {
+    let (dir, store) = open_temp().await;
+    store.apply_seed(small()).await.expect("first");
+    // A refresh attached an event after the built-in ones (positions 0, 1).
+    let connection = rusqlite::Connection::open(dir.path().join("t.db")).expect("opens");
+    connection
+        .execute(
+            "INSERT INTO agreement_events (agreement_id, position, kind, start, origin)
+             VALUES ('kor-khm', 2, 'signed', '2021-10-26', 'wto')",
+            [],
+        )
+        .expect("a refresh's event");
+    drop(connection);
+    // The next edition has a third built-in event of its own.
+    let changed = SMALL.replace("version = \"test-1\"", "version = \"test-2\"").replace(
+        "[[trade]]",
+        "[[agreements.events]]\nkind = \"concluded\"\nstart = \"2021-02-03\"\nsources = [\"herald\"]\n\n[[trade]]",
+    );
+    let changed = Arc::new(seed::parse(&changed).expect("parses"));
+    store.apply_seed(changed).await.expect("re-applies");
+    let events = &store.load().await.expect("loads").agreements["kor-khm"].events;
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["launched", "round", "concluded", "signed"]);
+}
+
+#[tokio::test]
 async fn reopening_keeps_the_data() {
     let (dir, store) = open_temp().await;
     store.apply_seed(small()).await.expect("applies");

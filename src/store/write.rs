@@ -206,18 +206,22 @@ pub(super) fn insert_agreement(
             wto.map(|w| w.status.as_str()).unwrap_or_default(),
         ],
     )?;
+    // Each event goes after the agreement's last stored one: a refresh's
+    // events of the same agreement keep their positions across a new
+    // edition (one with more events would otherwise collide with them),
+    // and the edition's own events keep their order among themselves.
     let mut event_statement = tx.prepare_cached(
         "INSERT INTO agreement_events
              (agreement_id, position, kind, start, end_date, round_number, format, venue, party, note, sources, origin, scope)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         SELECT ?1, coalesce(max(position), -1) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+         FROM agreement_events WHERE agreement_id = ?1",
     )?;
     let mut conflict_statement = tx.prepare_cached(
         "INSERT INTO event_conflicts (event_id, position, start, end_date, sources) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for (position, event) in agreement.events.iter().enumerate() {
+    for event in &agreement.events {
         event_statement.execute(params![
             agreement.id,
-            position as i64,
             event.kind.as_str(),
             date(event.start),
             date(event.end),
