@@ -188,6 +188,8 @@ impl Application {
                 "runs left RUNNING by a previous process are marked INTERRUPTED"
             );
         }
+        refresher.publish_sources().await;
+        tokio::spawn(Arc::clone(&refresher).republish_when_stale(stopping.clone()));
         set_health(&health, ServingStatus::Serving).await;
         if self.store.pages_unchecked() {
             tokio::spawn(check_pages_later(

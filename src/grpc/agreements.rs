@@ -27,7 +27,7 @@ impl AgreementService for AgreementApi {
         self.0.answer_from_snapshot(
             question,
             |dataset| query::get_agreement(dataset, &query),
-            |answer| convert::agreement(&answer, full),
+            |answer, _| convert::agreement(&answer, full),
         )
     }
 
@@ -50,7 +50,7 @@ impl AgreementService for AgreementApi {
         self.0.answer_from_snapshot(
             question,
             |dataset| query::list_agreements(dataset, &query),
-            |page| pb::ListAgreementsResponse {
+            |page, _| pb::ListAgreementsResponse {
                 agreements: page
                     .agreements
                     .iter()
@@ -75,7 +75,7 @@ impl AgreementService for AgreementApi {
         self.0.answer_from_snapshot(
             question,
             |dataset| query::negotiation_rounds(dataset, &query),
-            |page| pb::ListNegotiationRoundsResponse {
+            |page, _| pb::ListNegotiationRoundsResponse {
                 rounds: page.rounds.iter().map(convert::event).collect(),
                 next_page_token: page.next_page_token.unwrap_or_default(),
                 total_size: page.total as i32,

@@ -2,7 +2,7 @@
 //! indicators) and what it is (version, dataset, sources' freshness,
 //! configuration), for clients to discover before they ask.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::SecondsFormat;
@@ -12,8 +12,7 @@ use tonic::{Request, Response, Status};
 use crate::domain::PartialDate;
 use crate::query::{self, CoverageQuery, EconomyEntry, ListEconomies, ReadModel};
 use crate::refresh::schedule::Schedule;
-use crate::refresh::worker::{Refresher, is_stale};
-use crate::store::SourceState;
+use crate::refresh::worker::Refresher;
 
 use super::service::catalog_service_server::CatalogService;
 use super::{convert, pb, still_loading};
@@ -78,41 +77,29 @@ impl CatalogApi {
         }
     }
 
-    /// A source's state now, as a person reads it: not configured and why,
-    /// never run, or its last run (and last success), then its next run.
-    async fn source_state(&self, name: &str, states: &HashMap<String, SourceState>) -> String {
-        let Some(adapter) = self.refresher.adapters().iter().find(|a| a.name() == name) else {
-            return "not a source this server runs".to_owned();
-        };
-        if let Some(reason) = adapter.skip_reason() {
-            return format!("not configured: {reason}");
+    /// A gap with its source's state as answers report it (not configured
+    /// and why, never run, or its last run and last success), then, for a
+    /// source that runs, its next run.
+    async fn gap_now(&self, what: String, source: &str) -> pb::CoverageGap {
+        let mut gap = convert::gap(what, source, &self.read_model.sources());
+        let runs = self
+            .refresher
+            .adapters()
+            .iter()
+            .any(|a| a.name() == source && a.skip_reason().is_none());
+        if runs {
+            gap.source_state.push_str(&match self.schedule.get() {
+                Some(schedule) => match schedule.next_run(source).await {
+                    Some(at) => format!(
+                        "; next run at {}",
+                        at.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ),
+                    None => "; not scheduled".to_owned(),
+                },
+                None => "; not scheduled (the refresh worker is off)".to_owned(),
+            });
         }
-        let next = match self.schedule.get() {
-            Some(schedule) => match schedule.next_run(name).await {
-                Some(at) => format!(
-                    "; next run at {}",
-                    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-                ),
-                None => "; not scheduled".to_owned(),
-            },
-            None => "; not scheduled (the refresh worker is off)".to_owned(),
-        };
-        let state = states.get(name);
-        let last = match state.and_then(|s| s.last_run.as_ref()) {
-            None => "never run".to_owned(),
-            Some(run) => {
-                let mut text = format!("last run {} at {}", run.state.as_str(), run.started_at);
-                if !run.error.is_empty() {
-                    text.push_str(&format!(" ({})", run.error));
-                }
-                text
-            }
-        };
-        let success = match state.and_then(|s| s.last_success_at.as_deref()) {
-            Some(at) => format!("; last success at {at}"),
-            None => String::new(),
-        };
-        format!("{last}{success}{next}")
+        gap
     }
 }
 
@@ -203,29 +190,13 @@ impl CatalogService for CatalogApi {
             .dataset()
             .map(|dataset| dataset.version.clone())
             .unwrap_or_default();
-        let states = self
-            .refresher
-            .store()
-            .source_states()
-            .await
-            .map_err(|error| super::errors::internal(format!("server info: {error}")))?;
+        // The states every answer reports, published after each run and
+        // whenever a source turns stale.
         let sources = self
-            .refresher
-            .adapters()
+            .read_model
+            .sources()
             .iter()
-            .map(|adapter| {
-                let settings = adapter.settings();
-                let last_success = states
-                    .get(adapter.name())
-                    .and_then(|state| state.last_success_at.clone());
-                pb::SourceFreshness {
-                    name: adapter.name().to_owned(),
-                    enabled: adapter.skip_reason().is_none(),
-                    last_success_time: last_success.as_deref().and_then(convert::timestamp),
-                    stale: is_stale(last_success.as_deref(), settings.max_age),
-                    max_age: Some(convert::duration(settings.max_age)),
-                }
-            })
+            .map(convert::source_freshness)
             .collect();
         Ok(Response::new(pb::GetServerInfoResponse {
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -257,17 +228,9 @@ impl CatalogService for CatalogApi {
             None => Vec::new(),
         };
         let coverage = query::coverage(&snapshot.dataset, &reporter, partner.as_ref(), &levels);
-        let states = store
-            .source_states()
-            .await
-            .map_err(|error| super::errors::internal(format!("coverage: {error}")))?;
         let mut gaps = Vec::with_capacity(coverage.gaps.len());
         for gap in &coverage.gaps {
-            gaps.push(pb::CoverageGap {
-                what: gap.what.clone(),
-                source: gap.source.to_owned(),
-                source_state: self.source_state(gap.source, &states).await,
-            });
+            gaps.push(self.gap_now(gap.what.clone(), gap.source).await);
         }
         let flow = |flow| i32::from(convert::trade_flow(flow));
         Ok(Response::new(pb::GetCoverageResponse {

@@ -10,7 +10,7 @@ use crate::domain::{
     Agreement, AgreementEvent, AgreementStatus, AlternativeDate, Coverage, EconomyCode, EventKind,
     MeetingFormat, PartialDate, PartyStanding, Scope, Source, TradeFlow, WtoListing, registry,
 };
-use crate::query::{AgreementView, TradeYear};
+use crate::query::{AgreementView, SourceStatus, TradeYear};
 
 use super::google_type::Date;
 use super::pb;
@@ -336,5 +336,42 @@ pub fn trade_year(value: &TradeYear) -> pb::TradeYear {
         sources: sources(&value.sources),
         alternatives: value.alternatives.iter().map(trade_year).collect(),
         note: value.note.clone(),
+    }
+}
+
+/// The freshness of the `named` sources among those configured, in the
+/// order named; a source the server does not run is left out.
+pub fn freshness(sources: &[SourceStatus], named: &[&str]) -> Vec<pb::SourceFreshness> {
+    named
+        .iter()
+        .filter_map(|name| sources.iter().find(|source| source.name == *name))
+        .map(source_freshness)
+        .collect()
+}
+
+pub fn source_freshness(source: &SourceStatus) -> pb::SourceFreshness {
+    pb::SourceFreshness {
+        name: source.name.clone(),
+        enabled: source.skip_reason.is_none(),
+        last_success_time: source.last_success_at.as_deref().and_then(timestamp),
+        stale: source.stale,
+        max_age: Some(duration(source.max_age)),
+    }
+}
+
+/// What is missing, the source that would supply it, and that source's
+/// state as the answer's snapshot knows it ("not run by this server" when
+/// it is not configured at all).
+pub fn gap(what: String, source: &str, sources: &[SourceStatus]) -> pb::CoverageGap {
+    pb::CoverageGap {
+        what,
+        source: source.to_owned(),
+        source_state: sources
+            .iter()
+            .find(|status| status.name == source)
+            .map_or_else(
+                || "not run by this server".to_owned(),
+                SourceStatus::describe,
+            ),
     }
 }

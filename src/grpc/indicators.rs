@@ -29,7 +29,8 @@ impl IndicatorService for IndicatorApi {
         self.0.answer_from_snapshot(
             question,
             |dataset| query::indicator_series(dataset, &query),
-            |answer| pb::GetIndicatorSeriesResponse {
+            |answer, sources| pb::GetIndicatorSeriesResponse {
+                freshness: convert::freshness(sources, &["worldbank"]),
                 name: answer.name,
                 unit: answer.unit,
                 points: answer

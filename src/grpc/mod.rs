@@ -26,7 +26,7 @@ use tonic::{Response, Status};
 
 use crate::domain::Dataset;
 use crate::metrics::Metrics;
-use crate::query::{QueryError, ReadModel, Snapshot};
+use crate::query::{QueryError, ReadModel, Snapshot, SourceStatus};
 use crate::store::Store;
 use answer::{Encoded, Question};
 use compress::CompressedAnswer;
@@ -95,7 +95,7 @@ impl Api {
         &self,
         question: Question,
         query: impl FnOnce(&Dataset) -> Result<A, QueryError>,
-        reply: impl FnOnce(A) -> T,
+        reply: impl FnOnce(A, &[SourceStatus]) -> T,
     ) -> Result<Response<Encoded<T>>, Status> {
         let started = Instant::now();
         let result = self
@@ -105,7 +105,11 @@ impl Api {
             .and_then(|snapshot| {
                 let message = match self.cached(&snapshot, &question) {
                     Some(hit) => hit,
-                    None => keep(&snapshot, &question, reply(query(&snapshot.dataset)?)),
+                    None => keep(
+                        &snapshot,
+                        &question,
+                        reply(query(&snapshot.dataset)?, &snapshot.sources),
+                    ),
                 };
                 self.respond(&snapshot, &question, message)
             });
@@ -121,7 +125,7 @@ impl Api {
         question: Question,
         check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
         read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
-        reply: impl FnOnce(A) -> T,
+        reply: impl FnOnce(A, &[SourceStatus]) -> T,
     ) -> Result<Response<Encoded<T>>, Status>
     where
         T: prost::Message,
@@ -139,7 +143,7 @@ impl Api {
         question: &Question,
         check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
         read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
-        reply: impl FnOnce(A) -> T,
+        reply: impl FnOnce(A, &[SourceStatus]) -> T,
     ) -> Result<Response<Encoded<T>>, Status>
     where
         T: prost::Message,
@@ -156,7 +160,7 @@ impl Api {
         let answer = tokio::task::spawn_blocking(move || read(&dataset, checked, &store))
             .await
             .map_err(|error| QueryError::Store(format!("the read task failed: {error}")))??;
-        let message = keep(&snapshot, question, reply(answer));
+        let message = keep(&snapshot, question, reply(answer, &snapshot.sources));
         self.respond(&snapshot, question, message)
     }
 

@@ -90,10 +90,11 @@ impl RefreshApi {
         }
     }
 
-    /// A run as a client should see it: one whose data are committed but not
-    /// yet served is still RUNNING.
+    /// A run as a client should see it: one whose outcome is recorded but
+    /// not yet served (its data, and the sources' states answers report) is
+    /// still RUNNING.
     fn as_served(&self, mut record: RunRecord) -> RunRecord {
-        if record.state == RunState::Succeeded && self.refresher.is_publishing(record.id) {
+        if record.state != RunState::Running && self.refresher.is_publishing(record.id) {
             record.state = RunState::Running;
             record.finished_at = None;
         }

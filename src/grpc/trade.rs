@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use crate::query::{self, BilateralQuery, ProductQuery, RankQuery, Ranking};
+use crate::query::{self, BilateralQuery, ProductQuery, RankQuery, Ranking, SourceStatus};
 
 use super::answer::Question;
 use super::service::trade_service_server::TradeService;
@@ -27,7 +27,8 @@ impl TradeService for TradeApi {
         self.0.answer_from_snapshot(
             question,
             |dataset| query::bilateral_trade(dataset, &query),
-            |trade| pb::GetBilateralTradeResponse {
+            |trade, sources| pb::GetBilateralTradeResponse {
+                freshness: convert::freshness(sources, &["customs", "imf"]),
                 years: trade.years.iter().map(convert::trade_year).collect(),
                 mirror_years: trade.mirror_years.iter().map(convert::trade_year).collect(),
             },
@@ -47,11 +48,13 @@ impl TradeService for TradeApi {
             limit: request.limit,
             partners: request.partners.clone(),
         };
-        self.0.answer_from_snapshot(
-            question,
-            |dataset| query::rank_partners(dataset, &query),
-            ranking,
-        )
+        self.0
+            .answer_from_snapshot(
+                question,
+                |dataset| query::rank_partners(dataset, &query),
+                ranking,
+            )
+            .map_err(|status| naming_the_ranking_source(status, &self.0.read_model.sources()))
     }
 
     async fn get_product_breakdown(
@@ -76,7 +79,8 @@ impl TradeService for TradeApi {
                 |dataset, question, store| {
                     store.read_products(|lines| query::product_breakdown(dataset, &question, lines))
                 },
-                |breakdown| pb::GetProductBreakdownResponse {
+                |breakdown, sources| pb::GetProductBreakdownResponse {
+                    freshness: convert::freshness(sources, &["comtrade"]),
                     products: breakdown
                         .products
                         .iter()
@@ -98,8 +102,10 @@ impl TradeService for TradeApi {
 }
 
 /// A computed ranking fills `entries`; a quoted one only `quoted_entries`,
-/// so a quoted rank is never read as a computed one.
-fn ranking(ranking: Ranking) -> pb::RankPartnersResponse {
+/// so a quoted rank is never read as a computed one. Without a computed
+/// ranking, `missing` says which source would give the partner figures and
+/// how it stands.
+fn ranking(ranking: Ranking, sources: &[SourceStatus]) -> pb::RankPartnersResponse {
     let entries: Vec<pb::PartnerRank> = ranking
         .entries
         .iter()
@@ -116,11 +122,46 @@ fn ranking(ranking: Ranking) -> pb::RankPartnersResponse {
     } else {
         (entries, Vec::new(), Some(ranking.partner_count as i32))
     };
+    let missing = if entries.is_empty() {
+        vec![convert::gap(
+            format!("complete partner figures to rank {}", ranking.about),
+            COMPLETE_PARTNER_FIGURES,
+            sources,
+        )]
+    } else {
+        Vec::new()
+    };
     pb::RankPartnersResponse {
         entries,
         partner_count,
         sources: convert::sources(&ranking.sources),
         combined_share_pct: ranking.combined_share_pct,
         quoted_entries,
+        freshness: convert::freshness(sources, &[COMPLETE_PARTNER_FIGURES]),
+        missing,
     }
 }
+
+/// A ranking not found says which source would give the figures and how it
+/// stands now (errors are never cached, so this is always current).
+fn naming_the_ranking_source(status: Status, sources: &[SourceStatus]) -> Status {
+    if status.code() != tonic::Code::NotFound {
+        return status;
+    }
+    let gap = convert::gap(String::new(), COMPLETE_PARTNER_FIGURES, sources);
+    Status::with_details_and_metadata(
+        status.code(),
+        format!(
+            "{}; complete partner figures come from the {} source: {}",
+            status.message(),
+            gap.source,
+            gap.source_state
+        ),
+        status.details().to_vec().into(),
+        status.metadata().clone(),
+    )
+}
+
+/// The source of every partner's figures for one reporter, which a
+/// ranking needs.
+const COMPLETE_PARTNER_FIGURES: &str = "comtrade";

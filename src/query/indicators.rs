@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::domain::{Dataset, Indicator, IndicatorSeries, PartialDate, Source, shorten};
+use crate::domain::{
+    Dataset, EconomyCode, Indicator, IndicatorSeries, PartialDate, Source, shorten,
+};
 
 use super::input::{YearRange, economy_code, is_valid_indicator_code, require_known};
 use super::{Missing, QueryError};
@@ -105,12 +107,53 @@ pub fn indicator_series(
             points_of(chosen, years).collect()
         }
     };
+    if points.is_empty() {
+        // Never an empty answer with OK: say what is held instead.
+        return Err(nothing_held(dataset, &code, &economy, &series, years));
+    }
     Ok(IndicatorAnswer {
         name: indicator.name.clone(),
         unit: indicator.unit.clone(),
         points,
         vintages,
     })
+}
+
+/// NOT_FOUND for a question with no value: the economies the indicator is
+/// held for, or the years held for this economy.
+fn nothing_held(
+    dataset: &Dataset,
+    code: &str,
+    economy: &EconomyCode,
+    series: &[&IndicatorSeries],
+    years: YearRange,
+) -> QueryError {
+    let message = if series.is_empty() {
+        let held_for: std::collections::BTreeSet<&str> = dataset
+            .indicator_series
+            .iter()
+            .filter(|s| s.indicator == code)
+            .map(|s| s.economy.as_str())
+            .collect();
+        format!(
+            "no {code} values for {economy}; held for: {}",
+            held_for.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        let held = series
+            .iter()
+            .flat_map(|s| s.points.iter().filter(|(_, value)| value.is_some()))
+            .map(|(year, _)| *year);
+        let (first, last) = (held.clone().min(), held.max());
+        match (first, last) {
+            (Some(first), Some(last)) => format!(
+                "no {code} values for {economy}{}; held years: {first}–{last}",
+                years.describe()
+            ),
+            _ => format!("no {code} values for {economy}"),
+        }
+    };
+    QueryError::not_found(Missing::Indicator, format!("{code} {economy}"), message)
 }
 
 fn parse_vintage(raw: &str) -> Result<String, QueryError> {

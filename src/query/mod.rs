@@ -33,7 +33,7 @@ pub use products::{
     CheckedProductQuery, LevelSummary, ProductBreakdown, ProductKey, ProductLine, ProductLines,
     ProductQuery, StoredLine, Window, check_product_query, product_breakdown,
 };
-pub use snapshot::{AnswerCache, ReadModel, Snapshot};
+pub use snapshot::{AnswerCache, ReadModel, Snapshot, SourceStatus};
 pub use trade::{
     BilateralQuery, BilateralTrade, RankEntry, RankQuery, Ranking, TradeYear, bilateral_trade,
     growth_pct, rank_partners,

@@ -12,6 +12,7 @@
 //! this module only keeps them within a byte budget.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use bytes::Bytes;
@@ -51,20 +52,94 @@ impl ReadModel {
             .map(|snapshot| Arc::clone(&snapshot.dataset))
     }
 
-    /// Makes `dataset` the one every later call sees, with no answers yet.
+    /// Makes `dataset` the one every later call sees, with no answers yet;
+    /// the sources' states stay as they were.
     pub fn replace(&self, dataset: Dataset) {
+        let sources = self
+            .current
+            .load()
+            .as_ref()
+            .map(|snapshot| Arc::clone(&snapshot.sources))
+            .unwrap_or_default();
+        self.publish(Arc::new(dataset), sources);
+    }
+
+    /// Makes `sources` the states every later answer reports, with the same
+    /// dataset and no answers yet: an answer that carries a source's
+    /// freshness is cached only while that freshness holds. No-op before a
+    /// dataset is loaded (the load publishes them).
+    pub fn set_sources(&self, sources: Vec<SourceStatus>) {
+        let Some(dataset) = self.dataset() else {
+            return;
+        };
+        self.publish(dataset, sources.into());
+    }
+
+    /// The sources' states answers currently report.
+    pub fn sources(&self) -> Arc<[SourceStatus]> {
+        self.current
+            .load()
+            .as_ref()
+            .map(|snapshot| Arc::clone(&snapshot.sources))
+            .unwrap_or_default()
+    }
+
+    fn publish(&self, dataset: Arc<Dataset>, sources: Arc<[SourceStatus]>) {
         let snapshot = Snapshot {
-            dataset: Arc::new(dataset),
+            dataset,
+            sources,
             answers: AnswerCache::new(self.answer_cache_bytes),
         };
         self.current.store(Some(Arc::new(snapshot)));
     }
 }
 
-/// One dataset and the answers given from it.
+/// One dataset, the refresh sources' states when it was published, and the
+/// answers given from both.
 pub struct Snapshot {
     pub dataset: Arc<Dataset>,
+    pub sources: Arc<[SourceStatus]>,
     pub answers: AnswerCache,
+}
+
+/// A refresh source as answers report it: when it last succeeded, whether
+/// its data are older than its maximum age, and what its last run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceStatus {
+    /// `worldbank`, `comtrade`, `imf`, `customs`, `wto`.
+    pub name: String,
+    /// Why it does not run as configured (no key, say); `None` when it runs.
+    pub skip_reason: Option<String>,
+    /// RFC 3339.
+    pub last_success_at: Option<String>,
+    pub max_age: Duration,
+    /// Never succeeded, or succeeded longer than `max_age` ago.
+    pub stale: bool,
+    /// Its last run: state, start (RFC 3339) and error, if it ever ran.
+    pub last_run: Option<(String, String, String)>,
+}
+
+impl SourceStatus {
+    /// One line a user can act on: "not configured: …", "never run",
+    /// "last run FAILED at … (…)", with the last success when there was one.
+    pub fn describe(&self) -> String {
+        if let Some(reason) = &self.skip_reason {
+            return format!("not configured: {reason}");
+        }
+        let mut text = match &self.last_run {
+            None => "never run".to_owned(),
+            Some((state, started_at, error)) if error.is_empty() => {
+                format!("last run {state} at {started_at}")
+            }
+            Some((state, started_at, error)) => {
+                format!("last run {state} at {started_at} ({error})")
+            }
+        };
+        if let Some(at) = &self.last_success_at {
+            text.push_str(&format!("; last success at {at}"));
+        }
+        text
+    }
 }
 
 /// Encoded answers of one snapshot, bounded in bytes (keys and values
@@ -148,6 +223,63 @@ mod tests {
             .filter(|i| cache.get(&i.to_be_bytes()).is_some())
             .count();
         assert!((5..=10).contains(&kept), "kept {kept} of 100");
+    }
+
+    fn status(name: &str, last_success_at: Option<&str>) -> SourceStatus {
+        SourceStatus {
+            name: name.into(),
+            skip_reason: None,
+            last_success_at: last_success_at.map(str::to_owned),
+            max_age: Duration::from_secs(3600),
+            stale: last_success_at.is_none(),
+            last_run: None,
+        }
+    }
+
+    #[test]
+    fn new_source_states_keep_the_dataset_and_drop_the_answers_given_with_the_old() {
+        let model = ReadModel::new(1 << 20);
+        model.set_sources(vec![status("imf", None)]);
+        assert!(
+            model.snapshot().is_none(),
+            "nothing to publish before a load"
+        );
+        model.replace(Dataset::default());
+        let first = model.snapshot().expect("loaded");
+        first.answers.insert(b"q".as_slice().into(), answer(3));
+        model.set_sources(vec![status("imf", Some("2026-12-05T00:00:00Z"))]);
+        let second = model.snapshot().expect("loaded");
+        assert!(Arc::ptr_eq(&first.dataset, &second.dataset));
+        assert_eq!(
+            second.answers.get(b"q"),
+            None,
+            "answered with the old states"
+        );
+        assert_eq!(
+            second.sources[0].last_success_at.as_deref(),
+            Some("2026-12-05T00:00:00Z")
+        );
+        // A new dataset keeps the states.
+        model.replace(Dataset::default());
+        assert_eq!(model.sources().as_ref(), second.sources.as_ref());
+    }
+
+    #[test]
+    fn a_source_state_reads_as_a_person_would_say_it() {
+        let mut imf = status("imf", None);
+        assert_eq!(imf.describe(), "never run");
+        imf.last_run = Some((
+            "FAILED".into(),
+            "2026-12-05T01:00:00Z".into(),
+            "404 Not Found".into(),
+        ));
+        imf.last_success_at = Some("2026-12-04T01:00:00Z".into());
+        assert_eq!(
+            imf.describe(),
+            "last run FAILED at 2026-12-05T01:00:00Z (404 Not Found); last success at 2026-12-04T01:00:00Z"
+        );
+        imf.skip_reason = Some("no key".into());
+        assert_eq!(imf.describe(), "not configured: no key");
     }
 
     #[test]

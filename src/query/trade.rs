@@ -198,6 +198,8 @@ pub struct RankEntry {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ranking {
+    /// What was ranked: "KOR's export destinations in 2019".
+    pub about: String,
     pub entries: Vec<RankEntry>,
     pub partner_count: usize,
     pub quoted: bool,
@@ -363,6 +365,7 @@ impl RankTable {
         let combined_share_pct =
             (partners.len() > 1).then(|| entries.iter().filter_map(|e| e.share_pct).sum());
         Ok(Ranking {
+            about: question.describe(),
             entries,
             partner_count: self.rows.len(),
             quoted: false,
@@ -415,6 +418,7 @@ fn quoted_ranking(
         _ => None,
     };
     Ok(Ranking {
+        about: question.describe(),
         entries: statements
             .iter()
             .map(|q| RankEntry {

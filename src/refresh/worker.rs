@@ -13,8 +13,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::domain::{Batch, DataChange, Dataset, RunRecord, RunState, StatusChange, Trigger};
-use crate::query::ReadModel;
-use crate::store::{BatchSwap, ProductStaging, StagedProducts, StagingError, Store, StoreError};
+use crate::query::{ReadModel, SourceStatus};
+use crate::store::{
+    BatchSwap, ProductStaging, SourceState, StagedProducts, StagingError, Store, StoreError,
+};
 
 use super::http::{HttpClient, RateLimiter, Validators};
 use super::sources::{Fetch, FetchContext, SourceAdapter};
@@ -73,10 +75,13 @@ pub struct Refresher {
     shutdown: CancellationToken,
     run_timeout: Duration,
     policy: ValidationPolicy,
-    /// Runs whose swap has committed but whose data are not served yet: the
-    /// run's row already says SUCCEEDED, and until the reload a client
-    /// reading it must not conclude the data are there.
+    /// Runs whose outcome is recorded but not served yet: the run's row
+    /// already says how it ended, and until the reload and the sources'
+    /// states are published a client reading it must not conclude the
+    /// answers show it.
     publishing: std::sync::Mutex<HashSet<i64>>,
+    /// Told each time the sources' states are published.
+    sources_published: tokio::sync::Notify,
 }
 
 impl Refresher {
@@ -114,6 +119,7 @@ impl Refresher {
             run_timeout,
             policy: ValidationPolicy::default(),
             publishing: std::sync::Mutex::default(),
+            sources_published: tokio::sync::Notify::new(),
         })
     }
 
@@ -292,14 +298,19 @@ impl Refresher {
             error: String::new(),
         }));
         let started = std::time::Instant::now();
-        let record = match self.fetch_and_swap(run_id, adapter.as_ref()).await {
-            Ok(record) => record,
+        // Until the answers report this run's outcome, clients see it RUNNING.
+        self.publishing_runs().insert(run_id);
+        let finished = match self.fetch_and_swap(run_id, adapter.as_ref()).await {
+            Ok(record) => Ok(record),
             Err(failure) => {
                 self.store
                     .finish_run(run_id, failure.state, failure.reason, now())
-                    .await?
+                    .await
             }
         };
+        self.publish_sources().await;
+        self.publishing_runs().remove(&run_id);
+        let record = finished?;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         if record.state.is_success() {
             tracing::info!(
@@ -338,6 +349,7 @@ impl Refresher {
             .await
         {
             Ok(record) => {
+                self.publish_sources().await;
                 let _ = begun.send(Ok(record.clone()));
                 Ok(record)
             }
@@ -451,7 +463,6 @@ impl Refresher {
             products,
         };
         let swap_started = Utc::now();
-        self.publishing_runs().insert(run_id);
         let swapped =
             self.store
                 .apply_batch(swap, cancel, now())
@@ -462,15 +473,11 @@ impl Refresher {
                 });
         let (record, changes) = match swapped {
             Ok(swapped) => swapped,
-            Err(failure) => {
-                self.publishing_runs().remove(&run_id);
-                return Err(failure);
-            }
+            Err(failure) => return Err(failure),
         };
         let swap_ms = elapsed_ms(swap_started);
         let reload_started = Utc::now();
         self.reload().await;
-        self.publishing_runs().remove(&run_id);
         tracing::debug!(
             source = name,
             run = run_id,
@@ -484,6 +491,81 @@ impl Refresher {
             let _ = self.changes.send(change);
         }
         Ok(record)
+    }
+
+    /// Publishes every source's state (last success, staleness, last run)
+    /// to the read model, for the answers that report it. If the store
+    /// cannot be read, answers keep the states they had.
+    pub async fn publish_sources(&self) {
+        match self.store.source_states().await {
+            Ok(states) => self.read_model.set_sources(self.statuses(&states)),
+            Err(error) => {
+                tracing::warn!(%error, "source states not read; answers keep the previous ones");
+            }
+        }
+        self.sources_published.notify_waiters();
+    }
+
+    /// Publishes the sources' states again whenever one turns stale, so an
+    /// answer's `stale` flips on time even when nothing runs; until `stop`.
+    pub async fn republish_when_stale(self: Arc<Self>, stop: CancellationToken) {
+        // Checked at least hourly, as a backstop against a clock that jumps.
+        const AT_MOST: Duration = Duration::from_secs(3600);
+        loop {
+            let wait = self
+                .until_next_stale()
+                .map_or(AT_MOST, |until| until.min(AT_MOST))
+                + Duration::from_millis(500);
+            let published = self.sources_published.notified();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => self.publish_sources().await,
+                // A run published new states: its staleness comes later.
+                () = published => {}
+                () = stop.cancelled() => return,
+            }
+        }
+    }
+
+    fn statuses(&self, states: &HashMap<String, SourceState>) -> Vec<SourceStatus> {
+        self.adapters
+            .iter()
+            .map(|adapter| {
+                let state = states.get(adapter.name());
+                let last_success_at = state.and_then(|s| s.last_success_at.clone());
+                let max_age = adapter.settings().max_age;
+                SourceStatus {
+                    name: adapter.name().to_owned(),
+                    skip_reason: adapter.skip_reason(),
+                    stale: is_stale(last_success_at.as_deref(), max_age),
+                    last_success_at,
+                    max_age,
+                    last_run: state.and_then(|s| s.last_run.as_ref()).map(|run| {
+                        (
+                            run.state.as_str().to_owned(),
+                            run.started_at.clone(),
+                            run.error.clone(),
+                        )
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// How long until the next source that is fresh now turns stale; `None`
+    /// when none will (none succeeded, or all are stale already).
+    pub fn until_next_stale(&self) -> Option<Duration> {
+        let now = Utc::now();
+        self.read_model
+            .sources()
+            .iter()
+            .filter(|source| !source.stale)
+            .filter_map(|source| {
+                let last = chrono::DateTime::parse_from_rfc3339(source.last_success_at.as_deref()?)
+                    .ok()?;
+                let turns_stale = last + chrono::Duration::from_std(source.max_age).ok()?;
+                (turns_stale.with_timezone(&Utc) - now).to_std().ok()
+            })
+            .min()
     }
 
     /// Swaps the freshly committed dataset into the read model. If loading

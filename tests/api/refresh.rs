@@ -189,12 +189,33 @@ fn plain<T>(result: Result<T, tonic::Status>) -> Result<T, (Code, String)> {
     result.map_err(|status| (status.code(), status.message().to_owned()))
 }
 
+/// The data served, without what only reports the sources' state (their
+/// freshness, a missing ranking's source state): a run that failed leaves
+/// the data as they were but is itself news.
 async fn served(app: &TestApp) -> Served {
+    let mut trade = bilateral(app).await;
+    trade.freshness.clear();
+    let mut gdp_growth = indicator(app, "KHM", "").await;
+    gdp_growth.freshness.clear();
+    let rank_2022 = plain(rank(app, 2022, TradeFlow::Export, "").await)
+        .map(|mut ranking| {
+            ranking.freshness.clear();
+            ranking.missing.clear();
+            ranking
+        })
+        .map_err(|(code, message)| {
+            let data = message.split("; complete partner figures come from").next();
+            (code, data.unwrap_or_default().to_owned())
+        });
+    let products_2022 = plain(products(app, 2022, 2).await).map(|mut breakdown| {
+        breakdown.freshness.clear();
+        breakdown
+    });
     Served {
-        trade: bilateral(app).await,
-        gdp_growth: indicator(app, "KHM", "").await,
-        rank_2022: plain(rank(app, 2022, TradeFlow::Export, "").await),
-        products_2022: plain(products(app, 2022, 2).await),
+        trade,
+        gdp_growth,
+        rank_2022,
+        products_2022,
     }
 }
 
@@ -933,6 +954,112 @@ async fn list_sources_shows_configuration_and_the_last_runs() {
     assert!(wb_info.last_success_time.is_none());
     assert!(wb_info.stale, "a failed run leaves the data stale");
     assert!(named("wto").last_run.is_none());
+    app.stop().await;
+}
+
+async fn bilateral_freshness(app: &TestApp) -> Vec<pb::SourceFreshness> {
+    bilateral(app).await.freshness
+}
+
+async fn rank_cambodia(
+    app: &TestApp,
+    year: i32,
+) -> Result<pb::RankPartnersResponse, tonic::Status> {
+    app.trade
+        .clone()
+        .rank_partners(pb::RankPartnersRequest {
+            reporter: "KOR".into(),
+            year,
+            flow: TradeFlow::Export as i32,
+            partners: vec!["KHM".into()],
+            ..Default::default()
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn answers_say_when_their_source_last_succeeded_and_whether_it_is_stale() {
+    let upstream = Upstream::start().await;
+    upstream.mount_imf(json(upstream::imf_fixture())).await;
+    let app = app(&upstream).await;
+
+    // Nothing fetched yet: IMF has never succeeded, so its data are stale;
+    // customs has no key, so it does not run.
+    let before = bilateral_freshness(&app).await;
+    let names: Vec<&str> = before.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["customs", "imf"]);
+    let imf = &before[1];
+    assert!(
+        imf.stale && imf.enabled && imf.last_success_time.is_none(),
+        "{imf:?}"
+    );
+    assert!(!before[0].enabled, "customs without a key: {:?}", before[0]);
+
+    let run = trigger(&app, "imf").await;
+    assert_run(&run, RunState::Succeeded, &[]);
+    let after = bilateral_freshness(&app).await;
+    let imf = after.iter().find(|f| f.name == "imf").expect("imf");
+    assert!(!imf.stale, "{imf:?}");
+    assert_eq!(imf.last_success_time, run.end_time);
+
+    // A failed run keeps the last success, and says so.
+    upstream.server.reset().await;
+    let failed = trigger(&app, "imf").await;
+    assert_run(&failed, RunState::Failed, &[]);
+    let kept = bilateral_freshness(&app).await;
+    let imf = kept.iter().find(|f| f.name == "imf").expect("imf");
+    assert_eq!(imf.last_success_time, run.end_time);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_ranking_without_partner_figures_names_their_source_and_its_state() {
+    let upstream = Upstream::start().await;
+    upstream.mount_comtrade_reporters().await;
+    upstream.mount_comtrade_empty().await;
+    let app = app(&upstream).await;
+
+    // The built-in dataset quotes Cambodia's 2019 rank, but holds no
+    // complete partner figures: the answer says where they would come from.
+    let quoted = rank_cambodia(&app, 2019).await.expect("a quoted rank");
+    assert!(quoted.entries.is_empty() && !quoted.quoted_entries.is_empty());
+    let [missing] = quoted.missing.as_slice() else {
+        panic!("one gap: {:?}", quoted.missing);
+    };
+    assert_eq!(missing.source, "comtrade");
+    assert!(missing.what.contains("KOR"), "{missing:?}");
+    assert_eq!(missing.source_state, "never run");
+    assert_eq!(
+        quoted
+            .freshness
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["comtrade"]
+    );
+
+    let run = trigger(&app, "comtrade").await;
+    assert_run(&run, RunState::Failed, &["no data"]);
+    let after = rank_cambodia(&app, 2019).await.expect("still quoted");
+    let state = &after.missing[0].source_state;
+    assert!(
+        state.starts_with("last run FAILED at ") && state.contains("no data"),
+        "{state}"
+    );
+
+    // Nothing at all for a year: NOT_FOUND, naming the source and its state.
+    let status = rank_cambodia(&app, 2001)
+        .await
+        .expect_err("nothing held for 2001");
+    assert_eq!(status.code(), Code::NotFound);
+    assert!(
+        status
+            .message()
+            .contains("comtrade source: last run FAILED"),
+        "{}",
+        status.message()
+    );
     app.stop().await;
 }
 

@@ -218,6 +218,39 @@ async fn koreas_main_exports_to_and_imports_from_cambodia_in_stated_order() {
 }
 
 #[tokio::test]
+async fn an_indicator_with_no_value_for_the_question_is_not_found_with_what_is_held() {
+    let app = spawn_app().await;
+    let ask = |economy: &str, start_year: i32, end_year: i32| {
+        let mut client = app.indicators.clone();
+        let request = pb::GetIndicatorSeriesRequest {
+            economy: economy.into(),
+            indicator: "NY.GDP.MKTP.KD.ZG".into(),
+            start_year,
+            end_year,
+            vintage: None,
+        };
+        async move { client.get_indicator_series(request).await }
+    };
+    // Korea's GDP growth is not in the built-in dataset: not an empty OK.
+    let korea = ask("Korea", 0, 0).await.expect_err("nothing held for KOR");
+    assert_eq!(korea.code(), tonic::Code::NotFound);
+    assert!(
+        korea.message().contains("held for: KHM"),
+        "{}",
+        korea.message()
+    );
+    // Cambodia's, but not in 1950.
+    let early = ask("KHM", 1950, 1950).await.expect_err("nothing in 1950");
+    assert_eq!(early.code(), tonic::Code::NotFound);
+    assert!(
+        early.message().contains("held years: "),
+        "{}",
+        early.message()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn cambodias_gdp_growth_since_2011_in_the_latest_vintage() {
     let mut app = spawn_app().await;
     let series = app

@@ -1,6 +1,5 @@
 import datetime
 
-from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.type import date_pb2 as _date_pb2
 from tradepact_client.v1 import common_pb2 as _common_pb2
@@ -93,20 +92,6 @@ class GetServerInfoRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
-class SourceFreshness(_message.Message):
-    __slots__ = ("name", "enabled", "last_success_time", "stale", "max_age")
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    ENABLED_FIELD_NUMBER: _ClassVar[int]
-    LAST_SUCCESS_TIME_FIELD_NUMBER: _ClassVar[int]
-    STALE_FIELD_NUMBER: _ClassVar[int]
-    MAX_AGE_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    enabled: bool
-    last_success_time: _timestamp_pb2.Timestamp
-    stale: bool
-    max_age: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., enabled: _Optional[bool] = ..., last_success_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., max_age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
-
 class GetServerInfoResponse(_message.Message):
     __slots__ = ("version", "build", "start_time", "dataset_version", "sources", "settings")
     class SettingsEntry(_message.Message):
@@ -126,9 +111,9 @@ class GetServerInfoResponse(_message.Message):
     build: str
     start_time: _timestamp_pb2.Timestamp
     dataset_version: str
-    sources: _containers.RepeatedCompositeFieldContainer[SourceFreshness]
+    sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceFreshness]
     settings: _containers.ScalarMap[str, str]
-    def __init__(self, version: _Optional[str] = ..., build: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dataset_version: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[SourceFreshness, _Mapping]]] = ..., settings: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., build: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dataset_version: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.SourceFreshness, _Mapping]]] = ..., settings: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GetCoverageRequest(_message.Message):
     __slots__ = ("reporter", "partner")
@@ -178,16 +163,6 @@ class IndicatorCoverage(_message.Message):
     years: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, indicator: _Optional[str] = ..., years: _Optional[_Iterable[int]] = ...) -> None: ...
 
-class CoverageGap(_message.Message):
-    __slots__ = ("what", "source", "source_state")
-    WHAT_FIELD_NUMBER: _ClassVar[int]
-    SOURCE_FIELD_NUMBER: _ClassVar[int]
-    SOURCE_STATE_FIELD_NUMBER: _ClassVar[int]
-    what: str
-    source: str
-    source_state: str
-    def __init__(self, what: _Optional[str] = ..., source: _Optional[str] = ..., source_state: _Optional[str] = ...) -> None: ...
-
 class GetCoverageResponse(_message.Message):
     __slots__ = ("reporter", "partner", "bilateral", "products", "rankings", "indicators", "gaps")
     REPORTER_FIELD_NUMBER: _ClassVar[int]
@@ -203,5 +178,5 @@ class GetCoverageResponse(_message.Message):
     products: _containers.RepeatedCompositeFieldContainer[ProductCoverage]
     rankings: _containers.RepeatedCompositeFieldContainer[RankingCoverage]
     indicators: _containers.RepeatedCompositeFieldContainer[IndicatorCoverage]
-    gaps: _containers.RepeatedCompositeFieldContainer[CoverageGap]
-    def __init__(self, reporter: _Optional[str] = ..., partner: _Optional[str] = ..., bilateral: _Optional[_Iterable[_Union[BilateralCoverage, _Mapping]]] = ..., products: _Optional[_Iterable[_Union[ProductCoverage, _Mapping]]] = ..., rankings: _Optional[_Iterable[_Union[RankingCoverage, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorCoverage, _Mapping]]] = ..., gaps: _Optional[_Iterable[_Union[CoverageGap, _Mapping]]] = ...) -> None: ...
+    gaps: _containers.RepeatedCompositeFieldContainer[_common_pb2.CoverageGap]
+    def __init__(self, reporter: _Optional[str] = ..., partner: _Optional[str] = ..., bilateral: _Optional[_Iterable[_Union[BilateralCoverage, _Mapping]]] = ..., products: _Optional[_Iterable[_Union[ProductCoverage, _Mapping]]] = ..., rankings: _Optional[_Iterable[_Union[RankingCoverage, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorCoverage, _Mapping]]] = ..., gaps: _Optional[_Iterable[_Union[_common_pb2.CoverageGap, _Mapping]]] = ...) -> None: ...

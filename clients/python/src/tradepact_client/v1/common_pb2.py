@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tradepact/v1/common.proto\x12\x0ctradepact.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xc3\x01\n\x06Source\x12\r\n\x05title\x18\x01 \x01(\t\x12\x11\n\tpublisher\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\'\n\x0cpublish_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x31\n\rretrieve_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07license\x18\x06 \x01(\t\x12\x17\n\x0fredistributable\x18\x07 \x01(\x08J\x04\x08\x05\x10\x06\"<\n\x05Party\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.PartyKind*U\n\tPartyKind\x12\x1a\n\x16PARTY_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12PARTY_KIND_ECONOMY\x10\x01\x12\x14\n\x10PARTY_KIND_GROUP\x10\x02\x42\x61\n\x10\x64\x65v.tradepact.v1B\x0b\x43ommonProtoP\x01Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tradepact/v1/common.proto\x12\x0ctradepact.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xc3\x01\n\x06Source\x12\r\n\x05title\x18\x01 \x01(\t\x12\x11\n\tpublisher\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\'\n\x0cpublish_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x31\n\rretrieve_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07license\x18\x06 \x01(\t\x12\x17\n\x0fredistributable\x18\x07 \x01(\x08J\x04\x08\x05\x10\x06\"<\n\x05Party\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.PartyKind\"\xa2\x01\n\x0fSourceFreshness\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12\x35\n\x11last_success_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05stale\x18\x04 \x01(\x08\x12*\n\x07max_age\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\"A\n\x0b\x43overageGap\x12\x0c\n\x04what\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x14\n\x0csource_state\x18\x03 \x01(\t*U\n\tPartyKind\x12\x1a\n\x16PARTY_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12PARTY_KIND_ECONOMY\x10\x01\x12\x14\n\x10PARTY_KIND_GROUP\x10\x02\x42\x61\n\x10\x64\x65v.tradepact.v1B\x0b\x43ommonProtoP\x01Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +35,14 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradepact_client.v1.common_
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.tradepact.v1B\013CommonProtoP\001Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1'
-  _globals['_PARTYKIND']._serialized_start=360
-  _globals['_PARTYKIND']._serialized_end=445
-  _globals['_SOURCE']._serialized_start=101
-  _globals['_SOURCE']._serialized_end=296
-  _globals['_PARTY']._serialized_start=298
-  _globals['_PARTY']._serialized_end=358
+  _globals['_PARTYKIND']._serialized_start=624
+  _globals['_PARTYKIND']._serialized_end=709
+  _globals['_SOURCE']._serialized_start=133
+  _globals['_SOURCE']._serialized_end=328
+  _globals['_PARTY']._serialized_start=330
+  _globals['_PARTY']._serialized_end=390
+  _globals['_SOURCEFRESHNESS']._serialized_start=393
+  _globals['_SOURCEFRESHNESS']._serialized_end=555
+  _globals['_COVERAGEGAP']._serialized_start=557
+  _globals['_COVERAGEGAP']._serialized_end=622
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.type import date_pb2 as _date_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -44,3 +45,27 @@ class Party(_message.Message):
     code: str
     kind: PartyKind
     def __init__(self, code: _Optional[str] = ..., kind: _Optional[_Union[PartyKind, str]] = ...) -> None: ...
+
+class SourceFreshness(_message.Message):
+    __slots__ = ("name", "enabled", "last_success_time", "stale", "max_age")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    LAST_SUCCESS_TIME_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    MAX_AGE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    enabled: bool
+    last_success_time: _timestamp_pb2.Timestamp
+    stale: bool
+    max_age: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., enabled: _Optional[bool] = ..., last_success_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., max_age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class CoverageGap(_message.Message):
+    __slots__ = ("what", "source", "source_state")
+    WHAT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_STATE_FIELD_NUMBER: _ClassVar[int]
+    what: str
+    source: str
+    source_state: str
+    def __init__(self, what: _Optional[str] = ..., source: _Optional[str] = ..., source_state: _Optional[str] = ...) -> None: ...

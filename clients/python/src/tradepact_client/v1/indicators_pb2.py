@@ -26,7 +26,7 @@ from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from tradepact_client.v1 import common_pb2 as tradepact_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtradepact/v1/indicators.proto\x12\x0ctradepact.v1\x1a\x16google/type/date.proto\x1a\x19tradepact/v1/common.proto\"\x8f\x01\n\x19GetIndicatorSeriesRequest\x12\x0f\n\x07\x65\x63onomy\x18\x01 \x01(\t\x12\x11\n\tindicator\x18\x02 \x01(\t\x12\x12\n\nstart_year\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_year\x18\x04 \x01(\x05\x12\"\n\x07vintage\x18\x06 \x01(\x0b\x32\x11.google.type.DateJ\x04\x08\x05\x10\x06\"\x8d\x01\n\x0eIndicatorPoint\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\x12\n\x05value\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\"\n\x07vintage\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12%\n\x07sources\x18\x04 \x03(\x0b\x32\x14.tradepact.v1.SourceB\x08\n\x06_valueJ\x04\x08\x03\x10\x04\"\x91\x01\n\x1aGetIndicatorSeriesResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12,\n\x06points\x18\x03 \x03(\x0b\x32\x1c.tradepact.v1.IndicatorPoint\x12#\n\x08vintages\x18\x05 \x03(\x0b\x32\x11.google.type.DateJ\x04\x08\x04\x10\x05\x32{\n\x10IndicatorService\x12g\n\x12GetIndicatorSeries\x12\'.tradepact.v1.GetIndicatorSeriesRequest\x1a(.tradepact.v1.GetIndicatorSeriesResponseBe\n\x10\x64\x65v.tradepact.v1B\x0fIndicatorsProtoP\x01Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtradepact/v1/indicators.proto\x12\x0ctradepact.v1\x1a\x16google/type/date.proto\x1a\x19tradepact/v1/common.proto\"\x8f\x01\n\x19GetIndicatorSeriesRequest\x12\x0f\n\x07\x65\x63onomy\x18\x01 \x01(\t\x12\x11\n\tindicator\x18\x02 \x01(\t\x12\x12\n\nstart_year\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_year\x18\x04 \x01(\x05\x12\"\n\x07vintage\x18\x06 \x01(\x0b\x32\x11.google.type.DateJ\x04\x08\x05\x10\x06\"\x8d\x01\n\x0eIndicatorPoint\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\x12\n\x05value\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\"\n\x07vintage\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12%\n\x07sources\x18\x04 \x03(\x0b\x32\x14.tradepact.v1.SourceB\x08\n\x06_valueJ\x04\x08\x03\x10\x04\"\xc3\x01\n\x1aGetIndicatorSeriesResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12,\n\x06points\x18\x03 \x03(\x0b\x32\x1c.tradepact.v1.IndicatorPoint\x12#\n\x08vintages\x18\x05 \x03(\x0b\x32\x11.google.type.Date\x12\x30\n\tfreshness\x18\x06 \x03(\x0b\x32\x1d.tradepact.v1.SourceFreshnessJ\x04\x08\x04\x10\x05\x32{\n\x10IndicatorService\x12g\n\x12GetIndicatorSeries\x12\'.tradepact.v1.GetIndicatorSeriesRequest\x1a(.tradepact.v1.GetIndicatorSeriesResponseBe\n\x10\x64\x65v.tradepact.v1B\x0fIndicatorsProtoP\x01Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,7 +39,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INDICATORPOINT']._serialized_start=245
   _globals['_INDICATORPOINT']._serialized_end=386
   _globals['_GETINDICATORSERIESRESPONSE']._serialized_start=389
-  _globals['_GETINDICATORSERIESRESPONSE']._serialized_end=534
-  _globals['_INDICATORSERVICE']._serialized_start=536
-  _globals['_INDICATORSERVICE']._serialized_end=659
+  _globals['_GETINDICATORSERIESRESPONSE']._serialized_end=584
+  _globals['_INDICATORSERVICE']._serialized_start=586
+  _globals['_INDICATORSERVICE']._serialized_end=709
 # @@protoc_insertion_point(module_scope)

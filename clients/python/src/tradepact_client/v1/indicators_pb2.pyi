@@ -35,13 +35,15 @@ class IndicatorPoint(_message.Message):
     def __init__(self, year: _Optional[int] = ..., value: _Optional[float] = ..., vintage: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ...) -> None: ...
 
 class GetIndicatorSeriesResponse(_message.Message):
-    __slots__ = ("name", "unit", "points", "vintages")
+    __slots__ = ("name", "unit", "points", "vintages", "freshness")
     NAME_FIELD_NUMBER: _ClassVar[int]
     UNIT_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     VINTAGES_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_FIELD_NUMBER: _ClassVar[int]
     name: str
     unit: str
     points: _containers.RepeatedCompositeFieldContainer[IndicatorPoint]
     vintages: _containers.RepeatedCompositeFieldContainer[_date_pb2.Date]
-    def __init__(self, name: _Optional[str] = ..., unit: _Optional[str] = ..., points: _Optional[_Iterable[_Union[IndicatorPoint, _Mapping]]] = ..., vintages: _Optional[_Iterable[_Union[_date_pb2.Date, _Mapping]]] = ...) -> None: ...
+    freshness: _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceFreshness]
+    def __init__(self, name: _Optional[str] = ..., unit: _Optional[str] = ..., points: _Optional[_Iterable[_Union[IndicatorPoint, _Mapping]]] = ..., vintages: _Optional[_Iterable[_Union[_date_pb2.Date, _Mapping]]] = ..., freshness: _Optional[_Iterable[_Union[_common_pb2.SourceFreshness, _Mapping]]] = ...) -> None: ...

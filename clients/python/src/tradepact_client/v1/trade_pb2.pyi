@@ -60,12 +60,14 @@ class TradeYear(_message.Message):
     def __init__(self, year: _Optional[int] = ..., exports_usd: _Optional[float] = ..., imports_usd: _Optional[float] = ..., total_usd: _Optional[float] = ..., balance_usd: _Optional[float] = ..., exports_growth_pct: _Optional[float] = ..., imports_growth_pct: _Optional[float] = ..., total_growth_pct: _Optional[float] = ..., reported_by: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., alternatives: _Optional[_Iterable[_Union[TradeYear, _Mapping]]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class GetBilateralTradeResponse(_message.Message):
-    __slots__ = ("years", "mirror_years")
+    __slots__ = ("years", "mirror_years", "freshness")
     YEARS_FIELD_NUMBER: _ClassVar[int]
     MIRROR_YEARS_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_FIELD_NUMBER: _ClassVar[int]
     years: _containers.RepeatedCompositeFieldContainer[TradeYear]
     mirror_years: _containers.RepeatedCompositeFieldContainer[TradeYear]
-    def __init__(self, years: _Optional[_Iterable[_Union[TradeYear, _Mapping]]] = ..., mirror_years: _Optional[_Iterable[_Union[TradeYear, _Mapping]]] = ...) -> None: ...
+    freshness: _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceFreshness]
+    def __init__(self, years: _Optional[_Iterable[_Union[TradeYear, _Mapping]]] = ..., mirror_years: _Optional[_Iterable[_Union[TradeYear, _Mapping]]] = ..., freshness: _Optional[_Iterable[_Union[_common_pb2.SourceFreshness, _Mapping]]] = ...) -> None: ...
 
 class RankPartnersRequest(_message.Message):
     __slots__ = ("reporter", "year", "flow", "limit", "partners")
@@ -96,18 +98,22 @@ class PartnerRank(_message.Message):
     def __init__(self, rank: _Optional[int] = ..., partners: _Optional[_Iterable[str]] = ..., value_usd: _Optional[float] = ..., share_pct: _Optional[float] = ..., note: _Optional[str] = ...) -> None: ...
 
 class RankPartnersResponse(_message.Message):
-    __slots__ = ("entries", "partner_count", "sources", "combined_share_pct", "quoted_entries")
+    __slots__ = ("entries", "partner_count", "sources", "combined_share_pct", "quoted_entries", "freshness", "missing")
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     PARTNER_COUNT_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     COMBINED_SHARE_PCT_FIELD_NUMBER: _ClassVar[int]
     QUOTED_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[PartnerRank]
     partner_count: int
     sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.Source]
     combined_share_pct: float
     quoted_entries: _containers.RepeatedCompositeFieldContainer[PartnerRank]
-    def __init__(self, entries: _Optional[_Iterable[_Union[PartnerRank, _Mapping]]] = ..., partner_count: _Optional[int] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., combined_share_pct: _Optional[float] = ..., quoted_entries: _Optional[_Iterable[_Union[PartnerRank, _Mapping]]] = ...) -> None: ...
+    freshness: _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceFreshness]
+    missing: _containers.RepeatedCompositeFieldContainer[_common_pb2.CoverageGap]
+    def __init__(self, entries: _Optional[_Iterable[_Union[PartnerRank, _Mapping]]] = ..., partner_count: _Optional[int] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., combined_share_pct: _Optional[float] = ..., quoted_entries: _Optional[_Iterable[_Union[PartnerRank, _Mapping]]] = ..., freshness: _Optional[_Iterable[_Union[_common_pb2.SourceFreshness, _Mapping]]] = ..., missing: _Optional[_Iterable[_Union[_common_pb2.CoverageGap, _Mapping]]] = ...) -> None: ...
 
 class GetProductBreakdownRequest(_message.Message):
     __slots__ = ("reporter", "partner", "year", "flow", "hs_digits", "page_size", "page_token")
@@ -140,15 +146,17 @@ class ProductShare(_message.Message):
     def __init__(self, hs_code: _Optional[str] = ..., description: _Optional[str] = ..., value_usd: _Optional[float] = ..., share_pct: _Optional[float] = ...) -> None: ...
 
 class GetProductBreakdownResponse(_message.Message):
-    __slots__ = ("products", "sources", "quoted", "next_page_token", "total_size")
+    __slots__ = ("products", "sources", "quoted", "next_page_token", "total_size", "freshness")
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     QUOTED_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_FIELD_NUMBER: _ClassVar[int]
     products: _containers.RepeatedCompositeFieldContainer[ProductShare]
     sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.Source]
     quoted: bool
     next_page_token: str
     total_size: int
-    def __init__(self, products: _Optional[_Iterable[_Union[ProductShare, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., quoted: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+    freshness: _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceFreshness]
+    def __init__(self, products: _Optional[_Iterable[_Union[ProductShare, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ..., quoted: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., freshness: _Optional[_Iterable[_Union[_common_pb2.SourceFreshness, _Mapping]]] = ...) -> None: ...
