@@ -1959,7 +1959,11 @@ async fn clients_that_never_read_do_not_starve_the_others() {
             "{big_pages} full pages read; errors {big_page_errors:?}"
         ));
     }
-    if fds_after > fds_before || fds_final > fds_before {
+    // Streams that replay changes read the store at once, so the pool of
+    // idle read connections may grow meanwhile (to at most 8, three
+    // descriptors each: the database, its WAL and its shared memory); a
+    // leak grows again with the second round.
+    if fds_final > fds_after || fds_after > fds_before + READER_POOL_FDS {
         problems.push(format!(
             "server fds {fds_before} → {fds_held} held → {fds_after} after closing, {fds_final} after round 2"
         ));
@@ -2001,6 +2005,9 @@ async fn clients_that_never_read_do_not_starve_the_others() {
     assert_eq!(data_lost, 0, "the data the server holds changed");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The descriptors the store's pool of idle read connections may hold.
+const READER_POOL_FDS: usize = 8 * 3;
 
 // ---------------------------------------------------------------------------
 // (e) Many idle connections
