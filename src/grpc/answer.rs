@@ -92,11 +92,15 @@ const PLAIN: u8 = 0;
 /// it, and whether its answer goes out compressed.
 pub struct Question {
     path: Arc<str>,
-    /// An encoding tag, the path, a zero byte (no path holds one) and the
-    /// request encoded again.
+    /// An encoding tag, the generation of the sources' states the answer
+    /// reports (8 bytes, set by [`Question::bind`]), the path, a zero byte
+    /// (no path holds one) and the request encoded again.
     key: Box<[u8]>,
     compress: Option<AnswerCompression>,
 }
+
+/// Where the generation sits in a key: after the encoding tag.
+const GENERATION: std::ops::Range<usize> = 1..9;
 
 impl Question {
     /// The question `request` asks and its message.
@@ -122,6 +126,14 @@ impl Question {
             },
             message,
         ))
+    }
+
+    /// Ties the question to the sources' states of the snapshot answering
+    /// it: an answer that reports them is kept only for that generation,
+    /// while the cache itself outlives a change of states (the entries of
+    /// older generations age out of it like any other).
+    pub fn bind(&mut self, generation: u64) {
+        self.key[GENERATION].copy_from_slice(&generation.to_be_bytes());
     }
 
     /// The method's path, for logs and metrics.
@@ -153,8 +165,9 @@ impl Question {
 }
 
 fn key(path: &str, request: &impl Message) -> Box<[u8]> {
-    let mut key = Vec::with_capacity(1 + path.len() + 1 + request.encoded_len());
+    let mut key = Vec::with_capacity(GENERATION.end + path.len() + 1 + request.encoded_len());
     key.push(PLAIN);
+    key.extend_from_slice(&[0; GENERATION.end - GENERATION.start]);
     key.extend_from_slice(path.as_bytes());
     key.push(0);
     request.encode_raw(&mut key);

@@ -93,7 +93,7 @@ impl Api {
     /// cached.
     fn answer_from_snapshot<T: prost::Message, A>(
         &self,
-        question: Question,
+        mut question: Question,
         query: impl FnOnce(&Dataset) -> Result<A, QueryError>,
         reply: impl FnOnce(A, &[SourceStatus]) -> T,
     ) -> Result<Response<Encoded<T>>, Status> {
@@ -103,6 +103,7 @@ impl Api {
             .snapshot()
             .ok_or_else(still_loading)
             .and_then(|snapshot| {
+                question.bind(snapshot.generation);
                 let message = match self.cached(&snapshot, &question) {
                     Some(hit) => hit,
                     None => keep(
@@ -122,7 +123,7 @@ impl Api {
     /// store access), then a cache miss runs `read` on the blocking pool.
     async fn answer_from_store<T, Q, A>(
         &self,
-        question: Question,
+        mut question: Question,
         check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
         read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
         reply: impl FnOnce(A, &[SourceStatus]) -> T,
@@ -133,14 +134,14 @@ impl Api {
         A: Send + 'static,
     {
         let started = Instant::now();
-        let result = self.answer_checked(&question, check, read, reply).await;
+        let result = self.answer_checked(&mut question, check, read, reply).await;
         log_call(question.path(), started, &result);
         result
     }
 
     async fn answer_checked<T, Q, A>(
         &self,
-        question: &Question,
+        question: &mut Question,
         check: impl FnOnce(&Dataset) -> Result<Q, QueryError>,
         read: impl FnOnce(&Dataset, Q, &Store) -> Result<A, QueryError> + Send + 'static,
         reply: impl FnOnce(A, &[SourceStatus]) -> T,
@@ -151,6 +152,7 @@ impl Api {
         A: Send + 'static,
     {
         let snapshot = self.read_model.snapshot().ok_or_else(still_loading)?;
+        question.bind(snapshot.generation);
         let checked = check(&snapshot.dataset)?;
         if let Some(hit) = self.cached(&snapshot, question) {
             return self.respond(&snapshot, question, hit);

@@ -55,24 +55,35 @@ impl ReadModel {
     /// Makes `dataset` the one every later call sees, with no answers yet;
     /// the sources' states stay as they were.
     pub fn replace(&self, dataset: Dataset) {
-        let sources = self
-            .current
-            .load()
-            .as_ref()
-            .map(|snapshot| Arc::clone(&snapshot.sources))
-            .unwrap_or_default();
-        self.publish(Arc::new(dataset), sources);
+        let current = self.current.load_full();
+        let snapshot = Snapshot {
+            dataset: Arc::new(dataset),
+            sources: current
+                .as_ref()
+                .map(|snapshot| Arc::clone(&snapshot.sources))
+                .unwrap_or_default(),
+            generation: current.as_ref().map_or(0, |snapshot| snapshot.generation),
+            answers: Arc::new(AnswerCache::new(self.answer_cache_bytes)),
+        };
+        self.current.store(Some(Arc::new(snapshot)));
     }
 
     /// Makes `sources` the states every later answer reports, with the same
-    /// dataset and no answers yet: an answer that carries a source's
-    /// freshness is cached only while that freshness holds. No-op before a
+    /// dataset and the same cache under a new generation: an answer is
+    /// kept under the generation of the states it was given with, so one
+    /// that reports them is never served once they change. No-op before a
     /// dataset is loaded (the load publishes them).
     pub fn set_sources(&self, sources: Vec<SourceStatus>) {
-        let Some(dataset) = self.dataset() else {
+        let Some(current) = self.current.load_full() else {
             return;
         };
-        self.publish(dataset, sources.into());
+        let snapshot = Snapshot {
+            dataset: Arc::clone(&current.dataset),
+            sources: sources.into(),
+            generation: current.generation + 1,
+            answers: Arc::clone(&current.answers),
+        };
+        self.current.store(Some(Arc::new(snapshot)));
     }
 
     /// The sources' states answers currently report.
@@ -83,15 +94,6 @@ impl ReadModel {
             .map(|snapshot| Arc::clone(&snapshot.sources))
             .unwrap_or_default()
     }
-
-    fn publish(&self, dataset: Arc<Dataset>, sources: Arc<[SourceStatus]>) {
-        let snapshot = Snapshot {
-            dataset,
-            sources,
-            answers: AnswerCache::new(self.answer_cache_bytes),
-        };
-        self.current.store(Some(Arc::new(snapshot)));
-    }
 }
 
 /// One dataset, the refresh sources' states when it was published, and the
@@ -99,7 +101,11 @@ impl ReadModel {
 pub struct Snapshot {
     pub dataset: Arc<Dataset>,
     pub sources: Arc<[SourceStatus]>,
-    pub answers: AnswerCache,
+    /// Counts the states published for this dataset's cache; answers are
+    /// kept under it (see `grpc::answer::Question::bind`).
+    pub generation: u64,
+    /// Shared by the snapshots of one dataset.
+    pub answers: Arc<AnswerCache>,
 }
 
 /// A refresh source as answers report it: when it last succeeded, whether
@@ -237,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn new_source_states_keep_the_dataset_and_drop_the_answers_given_with_the_old() {
+    fn new_source_states_keep_the_dataset_and_the_cache_under_a_new_generation() {
         let model = ReadModel::new(1 << 20);
         model.set_sources(vec![status("imf", None)]);
         assert!(
@@ -250,11 +256,8 @@ mod tests {
         model.set_sources(vec![status("imf", Some("2026-12-05T00:00:00Z"))]);
         let second = model.snapshot().expect("loaded");
         assert!(Arc::ptr_eq(&first.dataset, &second.dataset));
-        assert_eq!(
-            second.answers.get(b"q"),
-            None,
-            "answered with the old states"
-        );
+        assert!(Arc::ptr_eq(&first.answers, &second.answers), "one cache");
+        assert_eq!(second.generation, first.generation + 1, "keys change");
         assert_eq!(
             second.sources[0].last_success_at.as_deref(),
             Some("2026-12-05T00:00:00Z")
