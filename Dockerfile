@@ -73,9 +73,16 @@ RUN apt-get update \
 
 COPY --from=builder /build/target/release/tradepact /usr/local/bin/tradepact
 
+# MALLOC_ARENA_MAX: glibc gives each thread that allocates at once a heap of
+# its own and keeps every heap at its peak. Each refresh reloads the whole
+# dataset (every agreement the WTO lists) on a blocking thread, so with the
+# default (8 per CPU) RSS climbs by a dataset's worth per new heap; two heaps
+# keep it flat (soak: 52 to 54 MiB over a minute of refreshes every 2 s,
+# against +13 % with the default).
 ENV TRADEPACT_LISTEN=0.0.0.0:50051 \
     TRADEPACT_DB=/data/tradepact.db \
-    TRADEPACT_METRICS_LISTEN=0.0.0.0:9464
+    TRADEPACT_METRICS_LISTEN=0.0.0.0:9464 \
+    MALLOC_ARENA_MAX=2
 
 VOLUME /data
 WORKDIR /data

@@ -15,7 +15,7 @@
 //! Passes when: no call failed, every answer was right and kept its size
 //! after the warm-up (the upstreams answer every run the same); the last
 //! interval's p99 is at most 3× the baseline's (the first interval after the
-//! 20 s warm-up; a last p99 under [`P99_FLOOR`] always passes) and no
+//! 10 s warm-up; a last p99 under [`P99_FLOOR`] always passes) and no
 //! interval after the warm-up is over [`P99_BUDGET`]; RSS grew less than 10 %
 //! from the baseline sample; the WAL stayed under [`WAL_BOUND`]; the open fds
 //! stayed within ±[`FD_SLACK`] of the baseline; every source had at least
@@ -48,11 +48,8 @@ mod upstream;
 const CLIENTS: usize = 4;
 const PACE: Duration = Duration::from_millis(10);
 /// The first samples are warm-up: RSS, fds and the p99 baseline are taken
-/// from the first sample at or after this. Two rounds of the short
-/// schedules: each successful run reloads the whole dataset (since issue 14
-/// every agreement the WTO lists, ten times the agreements before), and the
-/// allocator's heap settles only after a few reloads have come and gone.
-const WARM_UP: Duration = Duration::from_secs(20);
+/// from the first sample at or after this.
+const WARM_UP: Duration = Duration::from_secs(10);
 /// No interval's p99 after the warm-up may exceed this. The answers come from
 /// an in-memory snapshot (single-digit ms in a debug build); the budget is
 /// wide enough for a busy 2-CPU machine that also runs the load and the mock
@@ -484,7 +481,7 @@ async fn soak_mixed_load_with_refreshes_keeps_latency_memory_wal_and_fds_flat() 
     let warm = samples
         .iter()
         .position(|s| s.at >= WARM_UP)
-        .expect("a sample after the warm-up (the soak must last longer than 20 s)");
+        .expect("a sample after the warm-up (the soak must last longer than 10 s)");
     let baseline = &samples[warm];
     let last = samples.last().expect("samples");
     let worst = samples[warm..]
