@@ -78,6 +78,31 @@ pub enum AnswerCompression {
     Zstd,
 }
 
+/// What one process does: one binary runs alone, or as the one writer or
+/// one of many read replicas of a database replicated by Litestream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Serves and refreshes; no replication (the default).
+    All,
+    /// Serves and refreshes, and ships its database to `--replica` with
+    /// `litestream replicate`, run as a supervised child.
+    Writer,
+    /// Never refreshes and never writes: follows `--replica` into its local
+    /// copy (`--db`) with `litestream restore -f` and serves from it.
+    Reader,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Writer => "writer",
+            Self::Reader => "reader",
+        }
+    }
+}
+
 /// Everything the service needs to run. Serialises (for `tradepact config`)
 /// under the flag names, secrets redacted.
 #[derive(Debug, Clone, clap::Args, serde::Serialize)]
@@ -249,6 +274,55 @@ pub struct Settings {
         global = true
     )]
     pub page_token_key: Option<Secret>,
+
+    /// What this process does: `all` (serve and refresh, alone), `writer`
+    /// (the same, replicated to --replica) or `reader` (a read replica of
+    /// --replica).
+    #[arg(
+        long,
+        env = "TRADEPACT_ROLE",
+        value_enum,
+        default_value = "all",
+        global = true
+    )]
+    pub role: Role,
+
+    /// Where the writer's database is replicated and readers follow it, as a
+    /// Litestream replica URL (`s3://bucket/path`, `gs://...`, `abs://...`,
+    /// `file:///dir`). Credentials come from Litestream's own environment
+    /// variables, never from the URL.
+    #[arg(long, env = "TRADEPACT_REPLICA", global = true)]
+    pub replica: Option<String>,
+
+    /// The Litestream binary run for `--role writer|reader`: a path, or a
+    /// name looked up on PATH.
+    #[arg(
+        long,
+        env = "TRADEPACT_LITESTREAM",
+        default_value = "litestream",
+        global = true
+    )]
+    pub litestream: PathBuf,
+
+    /// How often a reader looks for new changes in the replica, in
+    /// milliseconds (Litestream's follow interval).
+    #[arg(
+        long,
+        env = "TRADEPACT_FOLLOW_INTERVAL_MS",
+        default_value_t = 500,
+        global = true
+    )]
+    pub follow_interval_ms: u64,
+
+    /// How often the writer records a heartbeat in the database, in seconds:
+    /// readers measure their lag from the last one they hold.
+    #[arg(
+        long,
+        env = "TRADEPACT_HEARTBEAT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub heartbeat_secs: u64,
 
     #[command(flatten)]
     #[serde(flatten)]
@@ -554,6 +628,11 @@ impl Settings {
             max_streams_per_connection: 256,
             keepalive_secs: 60,
             grpc_web: false,
+            role: Role::All,
+            replica: None,
+            litestream: PathBuf::from("litestream"),
+            follow_interval_ms: 500,
+            heartbeat_secs: 5,
         }
     }
 
@@ -782,6 +861,7 @@ impl Settings {
                 "--comtrade-partners-per-request must be between 1 and {MAX_PARTNERS_PER_REQUEST}"
             )));
         }
+        self.validate_replication()?;
         let has_key = refresh
             .comtrade_key
             .as_ref()
@@ -790,6 +870,42 @@ impl Settings {
             return Err(ConfigError(
                 "--comtrade-hs6 needs --comtrade-key: the keyless preview stops at 500 records an answer"
                     .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `--replica` goes with `--role writer|reader` and only with them, and
+    /// is a URL with a scheme and no credentials in it.
+    fn validate_replication(&self) -> Result<(), ConfigError> {
+        let replica = self
+            .replica
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        match (self.role, replica) {
+            (Role::All, None) => return Ok(()),
+            (Role::All, Some(_)) => {
+                return Err(ConfigError(
+                    "--replica needs --role writer or --role reader; the default role (all) does not replicate".into(),
+                ));
+            }
+            (role, None) => {
+                return Err(ConfigError(format!(
+                    "--role {} needs --replica URL (s3://bucket/path, file:///dir, ...)",
+                    role.as_str()
+                )));
+            }
+            (_, Some(url)) => check_replica_url(url)?,
+        }
+        if !(1..=60_000).contains(&self.follow_interval_ms) {
+            return Err(ConfigError(
+                "--follow-interval-ms must be between 1 and 60000".into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.heartbeat_secs) {
+            return Err(ConfigError(
+                "--heartbeat-secs must be between 1 and 3600".into(),
             ));
         }
         Ok(())
@@ -868,3 +984,27 @@ fn flatten(
 
 #[cfg(test)]
 mod tests;
+
+/// A Litestream replica URL: `scheme://rest`, no user or password in it
+/// (they would show in ServerInfo, logs and process listings).
+fn check_replica_url(url: &str) -> Result<(), ConfigError> {
+    let invalid = |why: &str| ConfigError(format!("--replica: {why}"));
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| invalid("expected a URL such as s3://bucket/path or file:///dir"))?;
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(invalid("the URL has no scheme"));
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(invalid(
+            "put credentials in LITESTREAM_ACCESS_KEY_ID / LITESTREAM_SECRET_ACCESS_KEY, not in the URL",
+        ));
+    }
+    if scheme == "file" && !rest.starts_with('/') {
+        return Err(invalid(
+            "a file replica needs an absolute path: file:///dir",
+        ));
+    }
+    Ok(())
+}

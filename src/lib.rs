@@ -9,6 +9,7 @@ pub mod health;
 pub mod metrics;
 pub mod query;
 pub mod refresh;
+pub mod replica;
 pub mod seed;
 pub mod startup;
 pub mod store;

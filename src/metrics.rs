@@ -44,6 +44,8 @@ pub struct Metrics {
     compressions: IntCounterVec,
     latency: HistogramVec,
     in_flight: IntGauge,
+    /// Replication, reported at scrape time when this process replicates.
+    replication: std::sync::OnceLock<Arc<crate::replica::Replication>>,
 }
 
 impl Metrics {
@@ -94,6 +96,7 @@ impl Metrics {
             compressions,
             latency,
             in_flight,
+            replication: std::sync::OnceLock::new(),
         }))
     }
 
@@ -137,11 +140,23 @@ impl Metrics {
             tracing::error!("encoding metrics: {error}");
         }
         let mut text = String::from_utf8_lossy(&out).into_owned();
+        if let Some(replication) = self.replication.get() {
+            text.push_str(&replication_metrics(replication));
+            if !replication.progress().restored && store.is_replica() {
+                // Nothing to read before the first restore.
+                return text;
+            }
+        }
         match store.stats().await {
             Ok(stats) => text.push_str(&store_metrics(&stats)),
             Err(error) => tracing::error!("reading store statistics for metrics: {error}"),
         }
         text
+    }
+
+    /// Reports `replication` from now on (writer and reader roles).
+    pub fn report_replication(&self, replication: Arc<crate::replica::Replication>) {
+        let _ = self.replication.set(replication);
     }
 }
 
@@ -183,6 +198,55 @@ fn label(value: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// Replication in the text format: the Litestream child, and for a reader
+/// its lag and the last transaction applied.
+fn replication_metrics(replication: &crate::replica::Replication) -> String {
+    use std::fmt::Write as _;
+    let progress = replication.progress();
+    let mut text = String::new();
+    let mut gauge = |name: &str, help: &str, kind: &str, value: String| {
+        let _ = write!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        );
+    };
+    gauge(
+        "tradepact_litestream_up",
+        "1 while the supervised Litestream child runs",
+        "gauge",
+        u8::from(progress.child_running).to_string(),
+    );
+    gauge(
+        "tradepact_litestream_restarts_total",
+        "Times the Litestream child was started again after it ended",
+        "counter",
+        progress.child_restarts.to_string(),
+    );
+    if replication.role() == crate::config::Role::Reader {
+        gauge(
+            "tradepact_replica_restored",
+            "1 once the reader's first complete copy is served",
+            "gauge",
+            u8::from(progress.restored).to_string(),
+        );
+        gauge(
+            "tradepact_replica_txid",
+            "The last Litestream transaction id applied to the reader's copy",
+            "gauge",
+            progress.txid.unwrap_or_default().to_string(),
+        );
+        if let Some(lag) = replication.lag() {
+            gauge(
+                "tradepact_replication_lag_seconds",
+                "How long ago the writer wrote the newest heartbeat the reader's copy holds",
+                "gauge",
+                format!("{:.3}", lag.as_secs_f64()),
+            );
+        }
+    }
+    text
 }
 
 /// The store's figures in the text format.

@@ -19,7 +19,7 @@ use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::{HealthReporter, HealthService};
 
-use crate::config::{AnswerCompression, Settings};
+use crate::config::{AnswerCompression, Role, Settings};
 use crate::grpc::layer::{CallLayer, CallPolicy};
 use crate::grpc::service::agreement_service_server::AgreementServiceServer;
 use crate::grpc::service::catalog_service_server::CatalogServiceServer;
@@ -35,6 +35,7 @@ use crate::query::ReadModel;
 use crate::refresh::{
     self, http::HttpClient, schedule::Schedule, sources::SourceAdapter, worker::Refresher,
 };
+use crate::replica::{self, Replication, child::Supervised, follow::Follower};
 use crate::seed;
 use crate::store::{SeedOutcome, Store};
 
@@ -81,7 +82,14 @@ impl Application {
             .as_ref()
             .map(TcpListener::local_addr)
             .transpose()?;
-        let store = Store::open(&settings.db).await?;
+        if settings.role != Role::All {
+            let version = replica::child::check(&settings.litestream).await?;
+            tracing::info!(%version, role = settings.role.as_str(), "Litestream found");
+        }
+        let store = match settings.role {
+            Role::Reader => Store::replica(&settings.db),
+            Role::All | Role::Writer => Store::open(&settings.db).await?,
+        };
         Ok(Self {
             listener,
             local_addr,
@@ -116,6 +124,7 @@ impl Application {
         {
             tracing::warn!("a page token key was already in use in this process; keeping it");
         }
+        let role = self.settings.role;
         let answer_cache_bytes = (self.settings.answer_cache_mib as u64).saturating_mul(1 << 20);
         let read_model = Arc::new(ReadModel::new(answer_cache_bytes));
         let health = HealthReporter::new();
@@ -138,6 +147,10 @@ impl Application {
             stopping.clone(),
         );
         let metrics = Metrics::new().context("cannot set up metrics")?;
+        let replication = Arc::new(Replication::new(role, self.settings.replica.as_deref()));
+        if role != Role::All {
+            metrics.report_replication(Arc::clone(&replication));
+        }
         if let Some(listener) = self.metrics_listener {
             tokio::spawn(metrics::serve(
                 listener,
@@ -153,7 +166,7 @@ impl Application {
                 Arc::clone(&read_model),
                 Arc::clone(&refresher),
                 Arc::clone(&schedule),
-                ServerFacts::new(&self.settings),
+                ServerFacts::new(&self.settings, Arc::clone(&replication)),
             ),
             refresh_api,
             health: health_service,
@@ -166,59 +179,102 @@ impl Application {
             incoming,
             stop_serving.clone(),
         )?);
+        let shutdown = shutdown;
+        tokio::pin!(shutdown);
+        // Litestream, the follower and the heartbeat: stopped after the
+        // calls and refreshes, so the writer's last commits are shipped.
+        let replicating = CancellationToken::new();
+        let mut replica_tasks = tokio::task::JoinSet::new();
 
-        let loaded = tokio::select! {
-            loaded = load_dataset(&self.store, &read_model) => loaded,
-            ended = &mut server => {
-                return Err(anyhow::anyhow!("the server stopped while loading: {ended:?}"));
+        let stopped_early = if role == Role::Reader {
+            prepare_copy(&self.store).await?;
+            replica_tasks.spawn(restore_follow(&self.settings, &replication, &replicating));
+            let (restored, first_copy) = tokio::sync::oneshot::channel();
+            let follower = Follower {
+                store: self.store.clone(),
+                refresher: Arc::clone(&refresher),
+                replication: Arc::clone(&replication),
+                poll: follow_poll(&self.settings),
+            };
+            replica_tasks.spawn(follower.run(restored, replicating.clone()));
+            tracing::info!(replica = %replication.replica().unwrap_or_default(), "waiting for the first complete copy of the replica");
+            tokio::select! {
+                _ = first_copy => false,
+                () = &mut shutdown => true,
+                ended = &mut server => {
+                    replicating.cancel();
+                    return Err(anyhow::anyhow!("the server stopped while restoring: {ended:?}"));
+                }
             }
+        } else {
+            let loaded = tokio::select! {
+                loaded = load_dataset(&self.store, &read_model) => loaded,
+                ended = &mut server => {
+                    return Err(anyhow::anyhow!("the server stopped while loading: {ended:?}"));
+                }
+            };
+            if let Err(error) = loaded {
+                stop_serving.cancel();
+                let _ = server.await;
+                return Err(error);
+            }
+            let interrupted = self
+                .store
+                .mark_interrupted_runs(crate::refresh::worker::now())
+                .await?;
+            if interrupted > 0 {
+                tracing::warn!(
+                    interrupted,
+                    "runs left RUNNING by a previous process are marked INTERRUPTED"
+                );
+            }
+            refresher.publish_sources().await;
+            false
         };
-        if let Err(error) = loaded {
-            stop_serving.cancel();
-            let _ = server.await;
-            return Err(error);
-        }
-        let interrupted = self
-            .store
-            .mark_interrupted_runs(crate::refresh::worker::now())
-            .await?;
-        if interrupted > 0 {
-            tracing::warn!(
-                interrupted,
-                "runs left RUNNING by a previous process are marked INTERRUPTED"
-            );
-        }
-        refresher.publish_sources().await;
-        tokio::spawn(Arc::clone(&refresher).republish_when_stale(stopping.clone()));
-        set_health(&health, ServingStatus::Serving).await;
-        if self.store.pages_unchecked() {
-            tokio::spawn(check_pages_later(
-                self.store.clone(),
-                health.clone(),
-                stopping.clone(),
-            ));
-        }
-        if self.settings.refresh.enabled {
-            let started = Schedule::start(Arc::clone(&refresher))
-                .await
-                .context("cannot start the refresh schedule")?;
-            let _ = schedule.set(Arc::new(started));
-            refresher.catch_up().await?;
-        }
-        if let Some(path) = &self.settings.ready_file {
-            write_ready_file(path, self.local_addr)?;
-        }
-        tracing::info!(
-            addr = %self.local_addr,
-            metrics = %self.metrics_addr.map_or_else(|| "off".to_owned(), |addr| addr.to_string()),
-            db = %self.store.path().display(),
-            refresh = self.settings.refresh.enabled,
-            "serving"
-        );
 
-        tokio::select! {
-            () = shutdown => tracing::info!("shutdown requested; draining in-flight calls"),
-            ended = &mut server => return ended?.context("the server stopped"),
+        if !stopped_early {
+            tokio::spawn(Arc::clone(&refresher).republish_when_stale(stopping.clone()));
+            if role == Role::Writer {
+                replica_tasks.spawn(replica::heartbeat::beat(
+                    self.store.clone(),
+                    Duration::from_secs(self.settings.heartbeat_secs),
+                    replicating.clone(),
+                ));
+                replica_tasks.spawn(replicate(&self.settings, &replication, &replicating));
+            }
+            set_health(&health, ServingStatus::Serving).await;
+            if self.store.pages_unchecked() {
+                tokio::spawn(check_pages_later(
+                    self.store.clone(),
+                    health.clone(),
+                    stopping.clone(),
+                ));
+            }
+            if self.settings.refresh.enabled && role != Role::Reader {
+                let started = Schedule::start(Arc::clone(&refresher))
+                    .await
+                    .context("cannot start the refresh schedule")?;
+                let _ = schedule.set(Arc::new(started));
+                refresher.catch_up().await?;
+            }
+            if let Some(path) = &self.settings.ready_file {
+                write_ready_file(path, self.local_addr)?;
+            }
+            tracing::info!(
+                addr = %self.local_addr,
+                metrics = %self.metrics_addr.map_or_else(|| "off".to_owned(), |addr| addr.to_string()),
+                db = %self.store.path().display(),
+                role = role.as_str(),
+                refresh = self.settings.refresh.enabled && role != Role::Reader,
+                "serving"
+            );
+            tokio::select! {
+                () = &mut shutdown => tracing::info!("shutdown requested; draining in-flight calls"),
+                ended = &mut server => {
+                    replicating.cancel();
+                    return ended?.context("the server stopped");
+                }
+            }
         }
         set_health(&health, ServingStatus::NotServing).await;
         stopping.cancel();
@@ -238,12 +294,83 @@ impl Application {
                 "calls still running after the grace period; exiting anyway"
             ),
         }
-        if let Err(error) = self.store.checkpoint().await {
+        // Last: Litestream ships the writer's final commits as it stops.
+        replicating.cancel();
+        while replica_tasks.join_next().await.is_some() {}
+        if !self.store.is_replica()
+            && let Err(error) = self.store.checkpoint().await
+        {
             tracing::warn!("could not checkpoint the write-ahead log: {error}");
         }
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// How often a reader's follower looks for a new transaction: twice per
+/// Litestream follow interval, so it sees each soon after it lands.
+fn follow_poll(settings: &Settings) -> Duration {
+    Duration::from_millis((settings.follow_interval_ms / 2).clamp(10, 1000))
+}
+
+/// A reader's copy: kept when Litestream can resume it, else removed.
+async fn prepare_copy(store: &Store) -> anyhow::Result<()> {
+    let db = store.path().to_path_buf();
+    tokio::task::spawn_blocking(move || replica::prepare_copy(&db)).await?;
+    Ok(())
+}
+
+/// The writer's `litestream replicate DB URL`, supervised until `stop`.
+fn replicate(
+    settings: &Settings,
+    replication: &Arc<Replication>,
+    stop: &CancellationToken,
+) -> impl Future<Output = ()> + Send + 'static {
+    let child = Supervised {
+        program: settings.litestream.clone(),
+        args: vec![
+            "replicate".into(),
+            settings.db.clone().into(),
+            settings.replica.clone().unwrap_or_default().into(),
+        ],
+        before_restart: Box::new(|_| {}),
+    };
+    child.run(Arc::clone(replication), stop.clone())
+}
+
+/// A reader's `litestream restore -f -o DB URL`, supervised until `stop`.
+/// When Litestream cannot resume the copy (the replica's history was
+/// pruned, or belongs to another database), the copy is removed so the
+/// next start restores afresh; the follower loads the new file.
+fn restore_follow(
+    settings: &Settings,
+    replication: &Arc<Replication>,
+    stop: &CancellationToken,
+) -> impl Future<Output = ()> + Send + 'static {
+    let db = settings.db.clone();
+    let child = Supervised {
+        program: settings.litestream.clone(),
+        args: vec![
+            "restore".into(),
+            "-f".into(),
+            "-follow-interval".into(),
+            format!("{}ms", settings.follow_interval_ms).into(),
+            "-o".into(),
+            db.clone().into(),
+            settings.replica.clone().unwrap_or_default().into(),
+        ],
+        before_restart: Box::new(move |last_lines| {
+            let cannot_resume = last_lines.iter().any(|line| {
+                line.contains("cannot resume follow mode")
+                    || line.contains("output path already exists")
+            });
+            if cannot_resume {
+                tracing::warn!("Litestream cannot resume the local copy; restoring afresh");
+                replica::discard_copy(&db);
+            }
+        }),
+    };
+    child.run(Arc::clone(replication), stop.clone())
 }
 
 /// Applies the message-size limit and request compression to a generated

@@ -25,16 +25,20 @@ pub struct ServerFacts {
     pub settings: BTreeMap<String, String>,
     /// World Bank indicators configured for refresh.
     pub refreshed_indicators: Vec<String>,
+    pub replication: Arc<crate::replica::Replication>,
 }
 
 impl ServerFacts {
-    pub fn new(settings: &crate::config::Settings) -> Self {
+    pub fn new(
+        settings: &crate::config::Settings,
+        replication: Arc<crate::replica::Replication>,
+    ) -> Self {
         let now = chrono::Utc::now();
         let public = settings
             .public_settings()
             .into_iter()
             .map(|(name, value)| {
-                let value = if name.ends_with("url") {
+                let value = if name.ends_with("url") || name == "replica" {
                     crate::refresh::sources::redact(&value)
                 } else {
                     value
@@ -49,6 +53,7 @@ impl ServerFacts {
             },
             settings: public,
             refreshed_indicators: settings.refresh.worldbank_indicators.clone(),
+            replication,
         }
     }
 }
@@ -205,6 +210,7 @@ impl CatalogService for CatalogApi {
             dataset_version,
             sources,
             settings: self.facts.settings.clone().into_iter().collect(),
+            replication: Some(replication(&self.facts.replication)),
         }))
     }
 
@@ -271,5 +277,33 @@ impl CatalogService for CatalogApi {
                 .collect(),
             gaps,
         }))
+    }
+}
+
+/// Replication as this process sees it.
+fn replication(replication: &crate::replica::Replication) -> pb::Replication {
+    use crate::config::Role;
+    let progress = replication.progress();
+    let role = replication.role();
+    let reader = role == Role::Reader;
+    pb::Replication {
+        role: match role {
+            Role::All => pb::ServerRole::All,
+            Role::Writer => pb::ServerRole::Writer,
+            Role::Reader => pb::ServerRole::Reader,
+        }
+        .into(),
+        replica: replication.replica().unwrap_or_default().to_owned(),
+        restored: reader && progress.restored,
+        lag: replication
+            .lag()
+            .and_then(|lag| prost_types::Duration::try_from(lag).ok()),
+        writer_heartbeat_time: progress
+            .heartbeat_at
+            .filter(|_| reader)
+            .map(prost_types::Timestamp::from),
+        txid: progress.txid.unwrap_or_default(),
+        litestream_running: progress.child_running,
+        litestream_restarts: progress.child_restarts,
     }
 }

@@ -43,6 +43,8 @@ pub mod reason {
     pub const ADMIN_TOKEN_INVALID: &str = "ADMIN_TOKEN_INVALID";
     /// The server has no admin token, so admin calls are off.
     pub const ADMIN_DISABLED: &str = "ADMIN_DISABLED";
+    /// A read replica never refreshes: refresh calls go to the writer.
+    pub const READ_REPLICA: &str = "READ_REPLICA";
     /// The dataset is still loading at start-up; retry shortly.
     pub const STILL_LOADING: &str = "STILL_LOADING";
     /// The server is stopping; reconnect (to another replica).

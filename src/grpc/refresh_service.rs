@@ -251,6 +251,13 @@ impl RefreshService for RefreshApi {
         &self,
         request: Request<pb::TriggerRefreshRequest>,
     ) -> Result<Response<pb::RefreshRun>, Status> {
+        if self.refresher.store().is_replica() {
+            return Err(errors::status(
+                Code::FailedPrecondition,
+                reason::READ_REPLICA,
+                "this server is a read replica (--role reader): it never refreshes; send TriggerRefresh to the writer, whose data reaches every reader",
+            ));
+        }
         self.authorize(&request)?;
         let name = source_name(&request.into_inner().source, self.refresher.adapters())?;
         tracing::info!(source = %name, "refresh triggered by an admin call");

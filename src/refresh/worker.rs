@@ -568,6 +568,34 @@ impl Refresher {
             .min()
     }
 
+    /// On a read replica, after Litestream applied the writer's changes to
+    /// the copy: loads the dataset into the read model exactly as a refresh
+    /// does, then broadcasts the changes the writer recorded after
+    /// `after_seq` to `WatchChanges`, and returns the newest one's seq. The
+    /// changes are read before the dataset, so a client told of one always
+    /// finds its data (the dataset may be newer still; those changes go out
+    /// with the next load).
+    pub async fn load_replica(&self, after_seq: i64) -> Result<i64, crate::store::StoreError> {
+        const CHUNK: usize = 500;
+        let mut changes = Vec::new();
+        loop {
+            let after = changes.last().map_or(after_seq, |c: &DataChange| c.seq);
+            let chunk = self.store.changes_after(after, None, CHUNK).await?;
+            let full = chunk.len() == CHUNK;
+            changes.extend(chunk);
+            if !full {
+                break;
+            }
+        }
+        let dataset = self.store.load().await?;
+        self.read_model.replace(dataset);
+        let newest = changes.last().map_or(after_seq, |c| c.seq);
+        for change in changes {
+            let _ = self.changes.send(change);
+        }
+        Ok(newest)
+    }
+
     /// Swaps the freshly committed dataset into the read model. If loading
     /// fails the old snapshot keeps serving, and the next run tries again.
     async fn reload(&self) {
@@ -651,6 +679,12 @@ fn elapsed_ms(since: chrono::DateTime<Utc>) -> i64 {
 /// RFC 3339, seconds, UTC.
 pub fn now() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// RFC 3339, milliseconds, UTC: for the replication heartbeat, from which
+/// readers measure lags well under a second.
+pub fn now_precise() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Data last refreshed at `last_success` (RFC 3339), or never, are stale

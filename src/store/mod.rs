@@ -19,6 +19,7 @@ mod changes;
 mod load;
 mod migrations;
 mod products;
+mod replication;
 mod rows;
 mod runs;
 mod staging;
@@ -27,6 +28,7 @@ mod swap;
 mod write;
 
 pub use products::rebuild_levels as rebuild_product_levels;
+pub use replication::ReplicationState;
 pub use runs::{SourceState, UrlValidators};
 pub use staging::{GroupChange, ProductSink, ProductStaging, StagedProducts, StagingError};
 pub use stats::StoreStats;
@@ -64,8 +66,18 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error(
+        "database {path} has schema version {found}, older than this binary reads ({supported}); upgrade the writer first"
+    )]
+    OlderSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("database {path} holds a row tradepact cannot read: {problem}")]
     Corrupt { path: PathBuf, problem: String },
+    #[error("database {path} is a read replica's copy: only Litestream writes it")]
+    ReadReplica { path: PathBuf },
     #[error("the write was cancelled by shutdown and rolled back")]
     Cancelled,
     #[error("a database task stopped unexpectedly: {0}")]
@@ -87,7 +99,8 @@ pub enum SeedOutcome {
 #[derive(Clone)]
 pub struct Store {
     path: Arc<PathBuf>,
-    writer: Arc<Mutex<Connection>>,
+    /// `None` on a read replica, whose file only Litestream writes.
+    writer: Option<Arc<Mutex<Connection>>>,
     readers: Arc<ReaderPool>,
     /// False when the file was too big to page-check before start.
     pages_checked: bool,
@@ -114,10 +127,51 @@ impl Store {
             })?;
             Ok(Self {
                 path: Arc::new(path),
-                writer: Arc::new(Mutex::new(writer)),
+                writer: Some(Arc::new(Mutex::new(writer))),
                 readers: Arc::default(),
                 pages_checked,
             })
+        })
+        .await?
+    }
+
+    /// A read replica's copy at `path`, which `litestream restore -f`
+    /// creates and keeps writing: nothing is opened now (the file may not
+    /// exist yet), nothing is ever written, and no connection is kept
+    /// between reads. Litestream applies each change under SQLite's
+    /// exclusive lock, which it can only take while no connection holds the
+    /// file, and a restore may put a new file in its place.
+    pub fn replica(path: &Path) -> Self {
+        Self {
+            path: Arc::new(path.to_path_buf()),
+            writer: None,
+            readers: Arc::new(ReaderPool {
+                idle: std::sync::Mutex::default(),
+                keep: 0,
+            }),
+            pages_checked: true,
+        }
+    }
+
+    /// True for a read replica's copy.
+    pub fn is_replica(&self) -> bool {
+        self.writer.is_none()
+    }
+
+    /// The schema version of a replica's copy, refused when this binary
+    /// cannot read it (a writer of a newer release).
+    pub async fn check_replica_schema(&self) -> Result<(), StoreError> {
+        let path = self.path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let connection = open_reader(&path)?;
+            match migrations::check_version(&connection, &path)? {
+                version if version == migrations::LATEST => Ok(()),
+                found => Err(StoreError::OlderSchema {
+                    path,
+                    found,
+                    supported: migrations::LATEST,
+                }),
+            }
         })
         .await?
     }
@@ -157,10 +211,7 @@ impl Store {
     pub async fn holds_seed(&self, sha256: String) -> Result<bool, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let writer = store
-                .writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let writer = store.lock_writer()?;
             write::builtin_sha256(&writer)
                 .map(|held| held.as_deref() == Some(sha256.as_str()))
                 .map_err(|source| store.sqlite("read the built-in dataset's digest from", source))
@@ -171,10 +222,7 @@ impl Store {
     pub async fn apply_seed(&self, seed: Arc<Seed>) -> Result<SeedOutcome, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut writer = store
-                .writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut writer = store.lock_writer()?;
             write::apply_seed(&mut writer, &seed)
                 .map_err(|source| store.sqlite("write the built-in dataset to", source))
         })
@@ -200,10 +248,7 @@ impl Store {
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let writer = store
-                .writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let writer = store.lock_writer()?;
             writer
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                 .map_err(|source| store.sqlite("checkpoint", source))
@@ -211,11 +256,18 @@ impl Store {
         .await?
     }
 
-    /// The writer connection (blocking: call from the blocking pool).
-    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.writer
+    /// The writer connection (blocking: call from the blocking pool);
+    /// refused on a read replica.
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| StoreError::ReadReplica {
+                path: self.path.to_path_buf(),
+            })?;
+        Ok(writer
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     fn sqlite(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
@@ -291,9 +343,19 @@ fn check_pages(connection: &Connection, path: &Path) -> Result<(), StoreError> {
 /// Read-only connections kept for the reads that run SQL per call (product
 /// questions, run history, data changes), so a call does not pay for opening
 /// one.
-#[derive(Default)]
 struct ReaderPool {
     idle: std::sync::Mutex<Vec<Connection>>,
+    /// Idle connections kept at most.
+    keep: usize,
+}
+
+impl Default for ReaderPool {
+    fn default() -> Self {
+        Self {
+            idle: std::sync::Mutex::default(),
+            keep: MAX_IDLE_READERS,
+        }
+    }
 }
 
 /// At most this many idle connections are kept; more run at once only under
@@ -341,7 +403,7 @@ impl Store {
             .idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if idle.len() < MAX_IDLE_READERS {
+        if idle.len() < self.readers.keep {
             idle.push(connection);
         }
     }
@@ -372,10 +434,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = store
-                .writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut connection = store.lock_writer()?;
             work(&mut connection).map_err(|source| store.sqlite(action, source))
         })
         .await?

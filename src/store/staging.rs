@@ -175,7 +175,9 @@ impl Drop for StagedProducts {
         };
         let names = self.names.clone();
         runtime.spawn_blocking(move || {
-            let connection = store.lock_writer();
+            let Ok(connection) = store.lock_writer() else {
+                return;
+            };
             if let Err(error) = names.drop_tables(&connection) {
                 tracing::warn!("could not drop the product staging tables: {error}");
             }
@@ -327,8 +329,9 @@ impl Stager {
         let result = self.receive(&mut receiver);
         if result.is_err() {
             drop(receiver);
-            let connection = store.lock_writer();
-            if let Err(error) = names.drop_tables(&connection) {
+            if let Ok(connection) = store.lock_writer()
+                && let Err(error) = names.drop_tables(&connection)
+            {
                 tracing::warn!("could not drop the product staging tables: {error}");
             }
         }
@@ -397,7 +400,7 @@ impl Stager {
                 return Err(StagingError::Cancelled);
             }
             let store = self.store.clone();
-            let mut connection = store.lock_writer();
+            let mut connection = store.lock_writer()?;
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| self.sqlite(e))?;
@@ -539,7 +542,7 @@ impl Stager {
     /// Every page is in: groups stored before but not sent this time are removed.
     fn finish(mut self) -> Result<StagedProducts, StagingError> {
         let store = self.store.clone();
-        let connection = store.lock_writer();
+        let connection = store.lock_writer()?;
         let removed = self
             .removed_groups(&connection)
             .map_err(|e| self.sqlite(e))?;

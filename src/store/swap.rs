@@ -60,7 +60,7 @@ impl Store {
         } = swap;
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = store.lock_writer();
+            let mut connection = store.lock_writer()?;
             let swap = Swap {
                 run_id,
                 source: &source,
@@ -158,6 +158,7 @@ impl Swap<'_> {
         )?;
         mark_success(&tx, self.run_id, self.now)?;
         let record = run_by_id(&tx, self.run_id)?;
+        super::replication::bump_generation(&tx)?;
         if self.cancel.is_cancelled() {
             return Err(SwapError::Cancelled);
         }

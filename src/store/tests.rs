@@ -172,7 +172,7 @@ async fn run_history_and_changes_are_read_while_the_writer_is_busy() {
         .expect("records a run");
     // A refresh's swap holds the writer connection for seconds at Comtrade
     // scale; hold it here, on another thread, for longer than the reads may take.
-    let writer = Arc::clone(&store.writer);
+    let writer = Arc::clone(store.writer.as_ref().expect("a writable store"));
     let (held, holding) = std::sync::mpsc::channel();
     let (release, released) = std::sync::mpsc::channel::<()>();
     let holder = std::thread::spawn(move || {

@@ -60,6 +60,7 @@ pub fn apply_seed(connection: &mut Connection, seed: &Seed) -> rusqlite::Result<
     tx.execute("DELETE FROM agreements WHERE origin = ?1", [STALE_ORIGIN])?;
     set_meta(&tx, SHA_KEY, &seed.sha256)?;
     set_meta(&tx, VERSION_KEY, &version)?;
+    super::replication::bump_generation(&tx)?;
     tx.commit()?;
     Ok(SeedOutcome::Applied { version })
 }

@@ -1,0 +1,218 @@
+//! Litestream as a supervised child process: started with the arguments of
+//! the role, its log lines passed on to ours, started again (with backoff)
+//! whenever it ends, and stopped with SIGTERM on shutdown, which makes
+//! `litestream replicate` sync one last time before it exits.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+use super::Replication;
+
+/// Backoff between starts: from the first to the longest.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const LONGEST_BACKOFF: Duration = Duration::from_secs(30);
+/// A child that ran this long before ending starts again without waiting.
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+/// How long Litestream may take to stop after SIGTERM (a last sync to
+/// object storage) before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChildError {
+    #[error(
+        "cannot run Litestream ({program}): {source}; install it (the image ships it) or give its path with --litestream"
+    )]
+    NotRunnable {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Litestream ({program}) does not work: `version` exited with {status}")]
+    Broken { program: PathBuf, status: String },
+}
+
+/// Checks that `program` runs (`litestream version`), and returns the
+/// version it prints: a writer or reader without a working Litestream
+/// refuses to start rather than serve unreplicated.
+pub async fn check(program: &Path) -> Result<String, ChildError> {
+    let output = Command::new(program)
+        .arg("version")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(10), output)
+        .await
+        .map_err(|_| ChildError::Broken {
+            program: program.to_path_buf(),
+            status: "no answer in 10 s".into(),
+        })?
+        .map_err(|source| ChildError::NotRunnable {
+            program: program.to_path_buf(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(ChildError::Broken {
+            program: program.to_path_buf(),
+            status: output.status.to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// What to repair before a start again, given the ended child's last lines.
+pub type BeforeRestart = Box<dyn Fn(&[String]) + Send + Sync>;
+
+/// One Litestream command, kept running.
+pub struct Supervised {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    /// Called before each start after the first with the lines the ended
+    /// child wrote last, to repair what made it end.
+    pub before_restart: BeforeRestart,
+}
+
+impl Supervised {
+    /// Runs the command until `stop`, starting it again whenever it ends.
+    pub async fn run(self, replication: Arc<Replication>, stop: CancellationToken) {
+        let mut backoff = FIRST_BACKOFF;
+        let mut first = true;
+        while !stop.is_cancelled() {
+            let started = Instant::now();
+            let lines = match self.start() {
+                Ok(child) => {
+                    replication.update(|p| {
+                        p.child_running = true;
+                        if !first {
+                            p.child_restarts += 1;
+                        }
+                    });
+                    let lines = watch(child, &stop).await;
+                    replication.update(|p| p.child_running = false);
+                    lines
+                }
+                Err(error) => {
+                    tracing::error!(program = %self.program.display(), %error, "cannot start Litestream");
+                    Vec::new()
+                }
+            };
+            first = false;
+            if stop.is_cancelled() {
+                return;
+            }
+            if started.elapsed() >= HEALTHY_RUN {
+                backoff = FIRST_BACKOFF;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = stop.cancelled() => return,
+            }
+            backoff = (backoff * 2).min(LONGEST_BACKOFF);
+            (self.before_restart)(&lines);
+        }
+    }
+
+    fn start(&self) -> std::io::Result<Child> {
+        tracing::info!(
+            program = %self.program.display(),
+            args = ?self.args,
+            "starting Litestream"
+        );
+        Command::new(&self.program)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+    }
+}
+
+/// How many of the child's last lines are kept for `before_restart`.
+const KEPT_LINES: usize = 20;
+
+/// Passes the child's lines on until it ends or `stop` fires (then stops
+/// it); returns its last lines.
+async fn watch(mut child: Child, stop: &CancellationToken) -> Vec<String> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<String>(64);
+    if let Some(out) = child.stdout.take() {
+        tokio::spawn(forward(BufReader::new(out), sender.clone()));
+    }
+    if let Some(err) = child.stderr.take() {
+        tokio::spawn(forward(BufReader::new(err), sender));
+    }
+    let mut last = std::collections::VecDeque::with_capacity(KEPT_LINES);
+    let mut keep = |line: String| {
+        log_line(&line);
+        if last.len() == KEPT_LINES {
+            last.pop_front();
+        }
+        last.push_back(line);
+    };
+    let ended = loop {
+        tokio::select! {
+            Some(line) = receiver.recv() => keep(line),
+            status = child.wait() => break Some(status),
+            () = stop.cancelled() => break None,
+        }
+    };
+    match ended {
+        Some(status) => {
+            while let Ok(line) = receiver.try_recv() {
+                keep(line);
+            }
+            match status {
+                Ok(status) => tracing::warn!(%status, "Litestream ended; starting it again"),
+                Err(error) => tracing::warn!(%error, "Litestream could not be waited for"),
+            }
+        }
+        None => terminate(&mut child).await,
+    }
+    last.into()
+}
+
+/// SIGTERM, then SIGKILL if it has not ended within [`STOP_GRACE`].
+async fn terminate(child: &mut Child) {
+    let pid = child
+        .id()
+        .and_then(|id| rustix::process::Pid::from_raw(id as i32));
+    if let Some(pid) = pid
+        && rustix::process::kill_process(pid, rustix::process::Signal::TERM).is_ok()
+        && let Ok(status) = tokio::time::timeout(STOP_GRACE, child.wait()).await
+    {
+        tracing::info!(status = ?status.ok(), "Litestream stopped");
+        return;
+    }
+    tracing::warn!("Litestream did not stop on SIGTERM; killing it");
+    let _ = child.kill().await;
+}
+
+async fn forward<R: tokio::io::AsyncRead + Unpin>(
+    reader: BufReader<R>,
+    sender: tokio::sync::mpsc::Sender<String>,
+) {
+    let mut lines = reader.lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if sender.send(line).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Litestream's own level decides ours: its errors are our warnings (it
+/// retries them itself), the rest is information, but for the line a
+/// follower writes for every change it applies (every heartbeat).
+fn log_line(line: &str) {
+    if line.contains("level=ERROR") || line.contains("\"level\":\"ERROR\"") {
+        tracing::warn!(target: "litestream", "{line}");
+    } else if line.contains("follow: applied updates") {
+        tracing::debug!(target: "litestream", "{line}");
+    } else {
+        tracing::info!(target: "litestream", "{line}");
+    }
+}
