@@ -187,7 +187,6 @@ impl Application {
         let mut replica_tasks = tokio::task::JoinSet::new();
 
         let stopped_early = if role == Role::Reader {
-            prepare_copy(&self.store).await?;
             replica_tasks.spawn(restore_follow(&self.settings, &replication, &replicating));
             let (restored, first_copy) = tokio::sync::oneshot::channel();
             let follower = Follower {
@@ -313,13 +312,6 @@ fn follow_poll(settings: &Settings) -> Duration {
     Duration::from_millis((settings.follow_interval_ms / 2).clamp(10, 1000))
 }
 
-/// A reader's copy: kept when Litestream can resume it, else removed.
-async fn prepare_copy(store: &Store) -> anyhow::Result<()> {
-    let db = store.path().to_path_buf();
-    tokio::task::spawn_blocking(move || replica::prepare_copy(&db)).await?;
-    Ok(())
-}
-
 /// The writer's `litestream replicate DB URL`, supervised until `stop`.
 fn replicate(
     settings: &Settings,
@@ -333,15 +325,17 @@ fn replicate(
             settings.db.clone().into(),
             settings.replica.clone().unwrap_or_default().into(),
         ],
-        before_restart: Box::new(|_| {}),
+        pidfile: replica::child::pidfile(&settings.db),
+        before_start: Box::new(|_| {}),
     };
     child.run(Arc::clone(replication), stop.clone())
 }
 
 /// A reader's `litestream restore -f -o DB URL`, supervised until `stop`.
-/// When Litestream cannot resume the copy (the replica's history was
-/// pruned, or belongs to another database), the copy is removed so the
-/// next start restores afresh; the follower loads the new file.
+/// Before the first start a copy Litestream can resume is kept, anything
+/// else removed. When Litestream cannot resume the copy (the replica's
+/// history was pruned, or belongs to another database), the copy is removed
+/// so the next start restores afresh; the follower loads the new file.
 fn restore_follow(
     settings: &Settings,
     replication: &Arc<Replication>,
@@ -359,7 +353,12 @@ fn restore_follow(
             db.clone().into(),
             settings.replica.clone().unwrap_or_default().into(),
         ],
-        before_restart: Box::new(move |last_lines| {
+        pidfile: replica::child::pidfile(&db),
+        before_start: Box::new(move |last_lines| {
+            let Some(last_lines) = last_lines else {
+                replica::prepare_copy(&db);
+                return;
+            };
             let cannot_resume = last_lines.iter().any(|line| {
                 line.contains("cannot resume follow mode")
                     || line.contains("output path already exists")

@@ -19,6 +19,9 @@
 //      ResourceInfo, unpacked by type URL).
 //
 //   node example.js --addr localhost:50051
+//   // read replicas behind a Kubernetes headless Service: every address the
+//   // name resolves to, calls spread with round_robin (deploy/REPLICAS.md)
+//   node example.js --addr dns:///tradepact-readers.default.svc.cluster.local:50051
 'use strict';
 
 const path = require('node:path');
@@ -137,12 +140,16 @@ async function badRequest(client) {
 }
 
 async function main() {
-  const usage = 'usage: node example.js [--addr HOST:PORT]   (default: localhost:50051)';
+  const usage =
+    'usage: node example.js [--addr HOST:PORT | dns:///HOST:PORT] [--lb-policy auto|round_robin|pick_first]\n' +
+    '  --addr       default localhost:50051; dns:///... uses every address of the name\n' +
+    "  --lb-policy  default auto: round_robin for a dns:/// address, grpc-js's default otherwise";
   let values;
   try {
     ({ values } = parseArgs({
       options: {
         addr: { type: 'string', default: 'localhost:50051' },
+        'lb-policy': { type: 'string', default: 'auto' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -154,7 +161,18 @@ async function main() {
     console.log(usage);
     return 0;
   }
-  const client = new Client(values.addr, { includeDirs: INCLUDE_DIRS, timeoutMs: RPC_TIMEOUT_MS });
+  const lbPolicy = values['lb-policy'];
+  if (!['auto', 'round_robin', 'pick_first'].includes(lbPolicy)) {
+    console.error(`--lb-policy: unknown policy ${JSON.stringify(lbPolicy)}\n${usage}`);
+    return 2;
+  }
+  // The Client adds the service config {"loadBalancingConfig": [{"round_robin": {}}]}
+  // to the channel options for a dns: target unless told otherwise.
+  const client = new Client(values.addr, {
+    includeDirs: INCLUDE_DIRS,
+    timeoutMs: RPC_TIMEOUT_MS,
+    loadBalancing: lbPolicy === 'auto' ? undefined : lbPolicy,
+  });
   try {
     await listInForce(client, 'KOR');
     console.log();

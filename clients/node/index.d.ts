@@ -270,13 +270,23 @@ export interface ServerInfo {
 /** An enum argument: its number, full name, or short name in any case ('in_force', 'export'). */
 export type EnumInput<Full extends string> = Full | number | (string & {});
 
+/** The load-balancing policies a Client can use. */
+export type LoadBalancingPolicy = 'round_robin' | 'pick_first';
+
 export interface ClientOptions {
   /** TLS credentials (grpc.credentials.createSsl(...)); plaintext when absent. */
   credentials?: ChannelCredentials;
   /** Deadline of each call in ms (each page of a listing is one call); null for none. Default 10000. */
   timeoutMs?: number | null;
-  /** grpc-js channel options. */
+  /** grpc-js channel options (the load-balancing service config is added to them). */
   channelOptions?: ChannelOptions;
+  /**
+   * 'round_robin' (calls spread over every address the target resolves to) or
+   * 'pick_first' (one address). Default: round_robin for a 'dns:' target
+   * ('dns:///tradepact-readers.<namespace>.svc.cluster.local:50051'), grpc-js's
+   * default otherwise; nothing is added when channelOptions set 'grpc.service_config'.
+   */
+  loadBalancing?: LoadBalancingPolicy;
   /** Load the contract from these directories instead of the package's own copy. */
   includeDirs?: string[];
 }
@@ -429,6 +439,20 @@ export function formatDate(date: DateValue | null | undefined): string | null;
 
 /** The default deadline of each call: 10000 ms. */
 export const DEFAULT_TIMEOUT_MS: number;
+
+/** The load-balancing policies `loadBalancing` accepts. */
+export const LOAD_BALANCING_POLICIES: readonly LoadBalancingPolicy[];
+
+/**
+ * The channel options a Client opens `target` with: `channelOptions` plus the
+ * service config of the load-balancing policy (round_robin by default for a
+ * 'dns:' target), for channels of your own.
+ */
+export function channelOptionsFor(
+  target: string,
+  channelOptions?: ChannelOptions,
+  loadBalancing?: LoadBalancingPolicy,
+): ChannelOptions;
 
 /** The directory holding the package's copy of the contract. */
 export const PROTO_DIR: string;

@@ -2,6 +2,8 @@
 //
 //   const { Client, TradepactError } = require('tradepact-client');
 //   const client = new Client('localhost:50051');
+//   // read replicas: round_robin over every address of a dns:/// target
+//   const readers = new Client('dns:///tradepact-readers.default.svc.cluster.local:50051');
 //   const agreements = await client.agreements({ party: 'KOR', status: 'in_force' });
 //   const trade = await client.bilateralTrade('KOR', 'KHM', { startYear: 2019, endYear: 2019 });
 //   client.close();
@@ -38,6 +40,8 @@ const CONTRACT_DIR = path.join('tradepact', 'v1');
 const ERROR_PROTO_FILES = ['google/rpc/status.proto', 'google/rpc/error_details.proto'];
 /** The deadline of each call unless the Client is given another: 10 s. */
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** The load-balancing policies `new Client(target, { loadBalancing })` accepts. */
+const LOAD_BALANCING_POLICIES = ['round_robin', 'pick_first'];
 
 const LOADER_OPTIONS = {
   keepCase: true,
@@ -240,6 +244,39 @@ class TradepactError extends Error {
   }
 }
 
+// --- the channel --------------------------------------------------------------------
+
+/**
+ * The grpc-js channel options a Client opens `target` with: `channelOptions`
+ * plus a service config choosing the load-balancing policy.
+ *
+ * `loadBalancing` 'round_robin' spreads calls over every address the target
+ * resolves to; 'pick_first' uses one. Undefined: 'round_robin' for a `dns:`
+ * target ('dns:///tradepact-readers.<namespace>.svc.cluster.local:50051', a
+ * headless Service of read replicas: deploy/REPLICAS.md), grpc-js's default
+ * (pick_first) for any other, and `channelOptions` unchanged when they already
+ * set 'grpc.service_config'. Throws a RangeError for an unknown policy and a
+ * TypeError for both `loadBalancing` and 'grpc.service_config'.
+ */
+function channelOptionsFor(target, channelOptions = {}, loadBalancing = undefined) {
+  const chosen = channelOptions['grpc.service_config'] !== undefined;
+  let policy = loadBalancing;
+  if (policy === undefined || policy === null) {
+    if (chosen || !String(target).startsWith('dns:')) return { ...channelOptions };
+    policy = 'round_robin';
+  } else if (!LOAD_BALANCING_POLICIES.includes(policy)) {
+    throw new RangeError(
+      `loadBalancing: unknown policy ${JSON.stringify(policy)}; one of: ${LOAD_BALANCING_POLICIES.join(', ')}`,
+    );
+  } else if (chosen) {
+    throw new TypeError(`loadBalancing '${policy}' and channelOptions['grpc.service_config']: give one`);
+  }
+  return {
+    ...channelOptions,
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [policy]: {} }] }),
+  };
+}
+
 // --- the client -------------------------------------------------------------------
 
 /**
@@ -248,13 +285,18 @@ class TradepactError extends Error {
  */
 class Client {
   /**
-   * @param {string} target 'host:port'
+   * @param {string} target 'host:port', or 'dns:///host:port' for every
+   *   address of a name (read replicas behind a Kubernetes headless Service)
    * @param {object} [options]
    * @param {grpc.ChannelCredentials} [options.credentials] TLS credentials
    *   (grpc.credentials.createSsl(...)); plaintext when absent.
    * @param {number|null} [options.timeoutMs] deadline of each call (each page
    *   of a listing is one call); null for none. Default 10000.
-   * @param {object} [options.channelOptions] grpc-js channel options.
+   * @param {object} [options.channelOptions] grpc-js channel options (the
+   *   load-balancing service config is added to them, see loadBalancing).
+   * @param {'round_robin'|'pick_first'} [options.loadBalancing] the
+   *   load-balancing policy; by default round_robin for a `dns:` target,
+   *   grpc-js's default (pick_first) otherwise (see channelOptionsFor).
    * @param {string[]} [options.includeDirs] where to load the contract from
    *   instead of the package's own copy: directories holding
    *   tradepact/v1/*.proto and google/{type,rpc}/*.proto.
@@ -264,6 +306,7 @@ class Client {
       credentials = grpc.credentials.createInsecure(),
       timeoutMs = DEFAULT_TIMEOUT_MS,
       channelOptions = {},
+      loadBalancing,
       includeDirs = [PROTO_DIR],
     } = options;
     /** The address this client talks to. */
@@ -274,7 +317,7 @@ class Client {
     this._definition = contract.definition;
     this._errorTypes = contract.errorTypes;
     /** The grpc-js channel every stub shares. */
-    this.channel = new grpc.Channel(target, credentials, channelOptions);
+    this.channel = new grpc.Channel(target, credentials, channelOptionsFor(target, channelOptions, loadBalancing));
     const stub = (Service) => new Service(target, credentials, { channelOverride: this.channel });
     /**
      * grpc-js stubs of the four services, for methods this client does not
@@ -447,4 +490,12 @@ class Client {
   }
 }
 
-module.exports = { Client, TradepactError, formatDate, DEFAULT_TIMEOUT_MS, PROTO_DIR };
+module.exports = {
+  Client,
+  TradepactError,
+  formatDate,
+  channelOptionsFor,
+  DEFAULT_TIMEOUT_MS,
+  LOAD_BALANCING_POLICIES,
+  PROTO_DIR,
+};

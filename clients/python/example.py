@@ -15,12 +15,16 @@ grpc_tools.protoc (so it always speaks the API as it is in this checkout), then:
      grpc_status.rpc_status.from_call).
 
     python example.py --addr localhost:50051
+    # read replicas behind a Kubernetes headless Service: every address the
+    # name resolves to, calls spread with round_robin (deploy/REPLICAS.md)
+    python example.py --addr dns:///tradepact-readers.default.svc.cluster.local:50051
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -220,16 +224,43 @@ def bad_request(stubs, channel) -> bool:
     return False
 
 
+def channel_options(addr: str, lb_policy: str) -> list[tuple[str, str]]:
+    """The channel's load-balancing policy as a service config: round_robin
+    opens a connection to every address the target resolves to and spreads
+    the calls over them; pick_first (gRPC's default) uses one. "auto" is
+    round_robin for a dns:/// target (a headless Service of read replicas)
+    and gRPC's default for any other. `("grpc.lb_policy_name", "round_robin")`
+    does the same in grpcio; a service config is what every gRPC language
+    understands (grpc-js has no lb_policy_name)."""
+    if lb_policy == "auto":
+        if not addr.startswith("dns:"):
+            return []
+        lb_policy = "round_robin"
+    service_config = {"loadBalancingConfig": [{lb_policy: {}}]}
+    return [("grpc.service_config", json.dumps(service_config))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--addr", default="localhost:50051", help="tradepact address (default: %(default)s)"
+        "--addr",
+        default="localhost:50051",
+        help="tradepact address: host:port, or dns:///host:port for every address "
+        "of a name (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lb-policy",
+        choices=("auto", "round_robin", "pick_first"),
+        default="auto",
+        help="load-balancing policy; auto: round_robin for a dns:/// address, "
+        "gRPC's default otherwise (default: %(default)s)",
     )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tradepact-stubs-") as out_dir:
         stubs = load_stubs(Path(out_dir))
-        with grpc.insecure_channel(args.addr) as channel:
+        options = channel_options(args.addr, args.lb_policy)
+        with grpc.insecure_channel(args.addr, options=options) as channel:
             try:
                 list_in_force(stubs, channel, "KOR")
                 print()

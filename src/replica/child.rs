@@ -22,7 +22,7 @@ const LONGEST_BACKOFF: Duration = Duration::from_secs(30);
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
 /// How long Litestream may take to stop after SIGTERM (a last sync to
 /// object storage) before it is killed.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChildError {
@@ -65,27 +65,38 @@ pub async fn check(program: &Path) -> Result<String, ChildError> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
-/// What to repair before a start again, given the ended child's last lines.
-pub type BeforeRestart = Box<dyn Fn(&[String]) + Send + Sync>;
+/// What to prepare before a start: `None` before the first, else the
+/// ended child's last lines, to repair what made it end.
+pub type BeforeStart = Box<dyn Fn(Option<&[String]>) + Send + Sync>;
 
 /// One Litestream command, kept running.
 pub struct Supervised {
     pub program: PathBuf,
     pub args: Vec<OsString>,
-    /// Called before each start after the first with the lines the ended
-    /// child wrote last, to repair what made it end.
-    pub before_restart: BeforeRestart,
+    /// Where the running child's process id is kept. A process killed with
+    /// SIGKILL cannot stop its child, which goes on replicating (or writing
+    /// the copy); the next start finds it here and stops it first, so two
+    /// never work on one database.
+    pub pidfile: PathBuf,
+    pub before_start: BeforeStart,
 }
 
 impl Supervised {
     /// Runs the command until `stop`, starting it again whenever it ends.
     pub async fn run(self, replication: Arc<Replication>, stop: CancellationToken) {
+        stop_orphan(&self.pidfile, &self.program).await;
+        (self.before_start)(None);
         let mut backoff = FIRST_BACKOFF;
         let mut first = true;
         while !stop.is_cancelled() {
             let started = Instant::now();
             let lines = match self.start() {
                 Ok(child) => {
+                    if let Some(pid) = child.id()
+                        && let Err(error) = std::fs::write(&self.pidfile, format!("{pid}\n"))
+                    {
+                        tracing::warn!(pidfile = %self.pidfile.display(), %error, "cannot record Litestream's process id");
+                    }
                     replication.update(|p| {
                         p.child_running = true;
                         if !first {
@@ -113,8 +124,9 @@ impl Supervised {
                 () = stop.cancelled() => return,
             }
             backoff = (backoff * 2).min(LONGEST_BACKOFF);
-            (self.before_restart)(&lines);
+            (self.before_start)(Some(&lines));
         }
+        let _ = std::fs::remove_file(&self.pidfile);
     }
 
     fn start(&self) -> std::io::Result<Child> {
@@ -166,8 +178,11 @@ async fn watch(mut child: Child, stop: &CancellationToken) -> Vec<String> {
             while let Ok(line) = receiver.try_recv() {
                 keep(line);
             }
+            let said = last.back().map_or("", String::as_str);
             match status {
-                Ok(status) => tracing::warn!(%status, "Litestream ended; starting it again"),
+                Ok(status) => {
+                    tracing::warn!(%status, last_line = said, "Litestream ended; starting it again");
+                }
                 Err(error) => tracing::warn!(%error, "Litestream could not be waited for"),
             }
         }
@@ -175,6 +190,55 @@ async fn watch(mut child: Child, stop: &CancellationToken) -> Vec<String> {
     }
     last.into()
 }
+
+/// Stops the Litestream child a killed predecessor left running, if the
+/// process the pidfile names is still that (its command line names the
+/// program and this pidfile's database), and removes the pidfile.
+async fn stop_orphan(pidfile: &Path, program: &Path) {
+    let Some(pid) = std::fs::read_to_string(pidfile)
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok())
+        .filter(|pid| *pid > 1)
+    else {
+        return;
+    };
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    let program_name = program
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let db = pidfile
+        .to_string_lossy()
+        .trim_end_matches(PIDFILE_SUFFIX)
+        .to_owned();
+    if !program_name.is_empty() && cmdline.contains(&program_name) && cmdline.contains(&db) {
+        tracing::warn!(
+            pid,
+            "a previous process's Litestream is still running; stopping it"
+        );
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            let deadline = Instant::now() + STOP_GRACE;
+            while Instant::now() < deadline
+                && Path::new(&format!("/proc/{}", pid.as_raw_nonzero())).exists()
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    }
+    let _ = std::fs::remove_file(pidfile);
+}
+
+/// The pidfile of the Litestream child working on `db`.
+pub fn pidfile(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(PIDFILE_SUFFIX);
+    PathBuf::from(name)
+}
+
+const PIDFILE_SUFFIX: &str = "-litestream.pid";
 
 /// SIGTERM, then SIGKILL if it has not ended within [`STOP_GRACE`].
 async fn terminate(child: &mut Child) {

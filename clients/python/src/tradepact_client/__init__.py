@@ -15,7 +15,9 @@
 What is here:
 
 - `Client`: one method per question, returning the contract's messages;
-  listings follow page tokens and return lists.
+  listings follow page tokens and return lists. A `dns:///` target gets the
+  round_robin load-balancing policy (read replicas, deploy/REPLICAS.md);
+  `channel_options` gives the same options for channels of your own.
 - `TradepactError` (and `FieldViolation`): what every method raises when a
   call fails, with the server's `google.rpc` error details read.
 - `to_python`: any answer as dicts, lists and Python scalars; `format_date`
@@ -27,16 +29,23 @@ What is here:
 """
 
 from tradepact_client import v1
-from tradepact_client._client import DEFAULT_TIMEOUT_S, Client
+from tradepact_client._client import (
+    DEFAULT_TIMEOUT_S,
+    LOAD_BALANCING_POLICIES,
+    Client,
+    channel_options,
+)
 from tradepact_client._errors import FieldViolation, TradepactError
 from tradepact_client._values import format_date, to_python
 from tradepact_client.frames import to_dataframe
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "LOAD_BALANCING_POLICIES",
     "Client",
     "FieldViolation",
     "TradepactError",
+    "channel_options",
     "format_date",
     "to_dataframe",
     "to_python",

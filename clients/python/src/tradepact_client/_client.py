@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -24,6 +25,49 @@ from tradepact_client.v1 import (
 _Response = TypeVar("_Response", bound=Message)
 
 DEFAULT_TIMEOUT_S = 10.0
+
+LOAD_BALANCING_POLICIES = ("round_robin", "pick_first")
+"""The gRPC load-balancing policies `Client(load_balancing=...)` accepts."""
+
+# Channel options that already choose a load-balancing policy.
+_LB_OPTIONS = ("grpc.service_config", "grpc.lb_policy_name")
+
+
+def channel_options(
+    target: str,
+    options: Sequence[tuple[str, Any]] | None = None,
+    load_balancing: str | None = None,
+) -> list[tuple[str, Any]]:
+    """The channel options a `Client` opens `target` with: `options` plus a
+    service config choosing the load-balancing policy.
+
+    `load_balancing` "round_robin" spreads calls over every address the
+    target resolves to; "pick_first" uses one. None: "round_robin" for a
+    `dns:` target (`dns:///tradepact-readers.<namespace>.svc.cluster.local:50051`,
+    a headless Service of read replicas: deploy/REPLICAS.md), gRPC's own
+    default (pick_first) for any other, and `options` unchanged when they
+    already set "grpc.service_config" or "grpc.lb_policy_name".
+
+    Raises:
+        ValueError: an unknown policy, or both `load_balancing` and one of
+            those options.
+    """
+    chosen = [(key, value) for key, value in options or () if key in _LB_OPTIONS]
+    if load_balancing is None:
+        if chosen or not target.startswith("dns:"):
+            return list(options or ())
+        load_balancing = "round_robin"
+    elif load_balancing not in LOAD_BALANCING_POLICIES:
+        raise ValueError(
+            f"load_balancing: unknown policy {load_balancing!r}; one of: "
+            + ", ".join(LOAD_BALANCING_POLICIES)
+        )
+    elif chosen:
+        raise ValueError(
+            f"load_balancing={load_balancing!r} and the channel option {chosen[0][0]!r}: give one"
+        )
+    service_config = json.dumps({"loadBalancingConfig": [{load_balancing: {}}]})
+    return [*(options or ()), ("grpc.service_config", service_config)]
 
 
 class Client:
@@ -53,22 +97,33 @@ class Client:
         credentials: grpc.ChannelCredentials | None = None,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         options: Sequence[tuple[str, Any]] | None = None,
+        load_balancing: str | None = None,
     ) -> None:
-        """Opens a channel to `target` ("host:port").
+        """Opens a channel to `target` ("host:port", or "dns:///host:port"
+        for every address of a name).
 
         Args:
-            target: the server's address, e.g. "localhost:50051".
+            target: the server's address, e.g. "localhost:50051", or
+                "dns:///tradepact-readers.<namespace>.svc.cluster.local:50051"
+                for the read replicas behind a Kubernetes headless Service.
             credentials: `grpc.ssl_channel_credentials(...)` for a server that
                 serves TLS (`--tls-cert`); None for plaintext.
             timeout: the deadline of each call in seconds (each page of a
                 listing is one call); None waits for ever.
             options: gRPC channel options, passed to `grpc.secure_channel` or
-                `grpc.insecure_channel` as they are.
+                `grpc.insecure_channel` (with the load-balancing service
+                config added, see `load_balancing`).
+            load_balancing: "round_robin" (calls spread over every address
+                the target resolves to) or "pick_first" (one address). None:
+                round_robin for a `dns:` target, gRPC's default otherwise,
+                and nothing added when `options` set "grpc.service_config" or
+                "grpc.lb_policy_name" (see `channel_options`).
         """
         self.target = target
         """The address this client talks to."""
         self.timeout = timeout
         """The deadline of each call, in seconds (None: no deadline)."""
+        options = channel_options(target, options, load_balancing)
         if credentials is None:
             self._channel = grpc.insecure_channel(target, options=options)
         else:

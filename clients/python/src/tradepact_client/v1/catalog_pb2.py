@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from tradepact_client.v1 import common_pb2 as tradepact_dot_v1_dot_common__pb2
 from tradepact_client.v1 import trade_pb2 as tradepact_dot_v1_dot_trade__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atradepact/v1/catalog.proto\x12\x0ctradepact.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x19tradepact/v1/common.proto\x1a\x18tradepact/v1/trade.proto\"n\n\x14ListEconomiesRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12 \n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\xd7\x01\n\x0b\x45\x63onomyInfo\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.PartyKind\x12\x0c\n\x04iso2\x18\x03 \x01(\t\x12\x14\n\x07numeric\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x15\n\rofficial_name\x18\x06 \x01(\t\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\x12\x0e\n\x06groups\x18\x08 \x03(\t\x12\x0f\n\x07members\x18\t \x03(\t\x12\x0c\n\x04held\x18\n \x01(\x08\x42\n\n\x08_numeric\"r\n\x15ListEconomiesResponse\x12,\n\teconomies\x18\x01 \x03(\x0b\x32\x19.tradepact.v1.EconomyInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x17\n\x15ListIndicatorsRequest\"\xcf\x01\n\rIndicatorInfo\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x11\n\teconomies\x18\x05 \x03(\t\x12\x17\n\nfirst_year\x18\x06 \x01(\x05H\x00\x88\x01\x01\x12\x16\n\tlast_year\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12#\n\x08vintages\x18\x08 \x03(\x0b\x32\x11.google.type.DateB\r\n\x0b_first_yearB\x0c\n\n_last_year\"I\n\x16ListIndicatorsResponse\x12/\n\nindicators\x18\x01 \x03(\x0b\x32\x1b.tradepact.v1.IndicatorInfo\"\x16\n\x14GetServerInfoRequest\"\xa6\x02\n\x15GetServerInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05\x62uild\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x61taset_version\x18\x04 \x01(\t\x12.\n\x07sources\x18\x05 \x03(\x0b\x32\x1d.tradepact.v1.SourceFreshness\x12\x43\n\x08settings\x18\x06 \x03(\x0b\x32\x31.tradepact.v1.GetServerInfoResponse.SettingsEntry\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"7\n\x12GetCoverageRequest\x12\x10\n\x08reporter\x18\x01 \x01(\t\x12\x0f\n\x07partner\x18\x02 \x01(\t\"7\n\x11\x42ilateralCoverage\x12\x13\n\x0breported_by\x18\x01 \x01(\t\x12\r\n\x05years\x18\x02 \x03(\x05\"i\n\x0fProductCoverage\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12%\n\x04\x66low\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.TradeFlow\x12\x11\n\ths_digits\x18\x03 \x03(\x05\x12\x0e\n\x06quoted\x18\x04 \x01(\x08\"h\n\x0fRankingCoverage\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12%\n\x04\x66low\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.TradeFlow\x12\x10\n\x08\x63omputed\x18\x03 \x01(\x08\x12\x0e\n\x06quoted\x18\x04 \x01(\x08\"5\n\x11IndicatorCoverage\x12\x11\n\tindicator\x18\x01 \x01(\t\x12\r\n\x05years\x18\x02 \x03(\x05\"\xac\x02\n\x13GetCoverageResponse\x12\x10\n\x08reporter\x18\x01 \x01(\t\x12\x0f\n\x07partner\x18\x02 \x01(\t\x12\x32\n\tbilateral\x18\x03 \x03(\x0b\x32\x1f.tradepact.v1.BilateralCoverage\x12/\n\x08products\x18\x04 \x03(\x0b\x32\x1d.tradepact.v1.ProductCoverage\x12/\n\x08rankings\x18\x05 \x03(\x0b\x32\x1d.tradepact.v1.RankingCoverage\x12\x33\n\nindicators\x18\x06 \x03(\x0b\x32\x1f.tradepact.v1.IndicatorCoverage\x12\'\n\x04gaps\x18\x07 \x03(\x0b\x32\x19.tradepact.v1.CoverageGap2\xf5\x02\n\x0e\x43\x61talogService\x12X\n\rListEconomies\x12\".tradepact.v1.ListEconomiesRequest\x1a#.tradepact.v1.ListEconomiesResponse\x12[\n\x0eListIndicators\x12#.tradepact.v1.ListIndicatorsRequest\x1a$.tradepact.v1.ListIndicatorsResponse\x12X\n\rGetServerInfo\x12\".tradepact.v1.GetServerInfoRequest\x1a#.tradepact.v1.GetServerInfoResponse\x12R\n\x0bGetCoverage\x12 .tradepact.v1.GetCoverageRequest\x1a!.tradepact.v1.GetCoverageResponseBb\n\x10\x64\x65v.tradepact.v1B\x0c\x43\x61talogProtoP\x01Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atradepact/v1/catalog.proto\x12\x0ctradepact.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x19tradepact/v1/common.proto\x1a\x18tradepact/v1/trade.proto\"n\n\x14ListEconomiesRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12 \n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\xd7\x01\n\x0b\x45\x63onomyInfo\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.PartyKind\x12\x0c\n\x04iso2\x18\x03 \x01(\t\x12\x14\n\x07numeric\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x15\n\rofficial_name\x18\x06 \x01(\t\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\x12\x0e\n\x06groups\x18\x08 \x03(\t\x12\x0f\n\x07members\x18\t \x03(\t\x12\x0c\n\x04held\x18\n \x01(\x08\x42\n\n\x08_numeric\"r\n\x15ListEconomiesResponse\x12,\n\teconomies\x18\x01 \x03(\x0b\x32\x19.tradepact.v1.EconomyInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x17\n\x15ListIndicatorsRequest\"\xcf\x01\n\rIndicatorInfo\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x11\n\teconomies\x18\x05 \x03(\t\x12\x17\n\nfirst_year\x18\x06 \x01(\x05H\x00\x88\x01\x01\x12\x16\n\tlast_year\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12#\n\x08vintages\x18\x08 \x03(\x0b\x32\x11.google.type.DateB\r\n\x0b_first_yearB\x0c\n\n_last_year\"I\n\x16ListIndicatorsResponse\x12/\n\nindicators\x18\x01 \x03(\x0b\x32\x1b.tradepact.v1.IndicatorInfo\"\x16\n\x14GetServerInfoRequest\"\xd6\x02\n\x15GetServerInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05\x62uild\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x61taset_version\x18\x04 \x01(\t\x12.\n\x07sources\x18\x05 \x03(\x0b\x32\x1d.tradepact.v1.SourceFreshness\x12\x43\n\x08settings\x18\x06 \x03(\x0b\x32\x31.tradepact.v1.GetServerInfoResponse.SettingsEntry\x12.\n\x0breplication\x18\x07 \x01(\x0b\x32\x19.tradepact.v1.Replication\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x82\x02\n\x0bReplication\x12&\n\x04role\x18\x01 \x01(\x0e\x32\x18.tradepact.v1.ServerRole\x12\x0f\n\x07replica\x18\x02 \x01(\t\x12\x10\n\x08restored\x18\x03 \x01(\x08\x12&\n\x03lag\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x39\n\x15writer_heartbeat_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04txid\x18\x06 \x01(\x04\x12\x1a\n\x12litestream_running\x18\x07 \x01(\x08\x12\x1b\n\x13litestream_restarts\x18\x08 \x01(\x04\"7\n\x12GetCoverageRequest\x12\x10\n\x08reporter\x18\x01 \x01(\t\x12\x0f\n\x07partner\x18\x02 \x01(\t\"7\n\x11\x42ilateralCoverage\x12\x13\n\x0breported_by\x18\x01 \x01(\t\x12\r\n\x05years\x18\x02 \x03(\x05\"i\n\x0fProductCoverage\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12%\n\x04\x66low\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.TradeFlow\x12\x11\n\ths_digits\x18\x03 \x03(\x05\x12\x0e\n\x06quoted\x18\x04 \x01(\x08\"h\n\x0fRankingCoverage\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12%\n\x04\x66low\x18\x02 \x01(\x0e\x32\x17.tradepact.v1.TradeFlow\x12\x10\n\x08\x63omputed\x18\x03 \x01(\x08\x12\x0e\n\x06quoted\x18\x04 \x01(\x08\"5\n\x11IndicatorCoverage\x12\x11\n\tindicator\x18\x01 \x01(\t\x12\r\n\x05years\x18\x02 \x03(\x05\"\xac\x02\n\x13GetCoverageResponse\x12\x10\n\x08reporter\x18\x01 \x01(\t\x12\x0f\n\x07partner\x18\x02 \x01(\t\x12\x32\n\tbilateral\x18\x03 \x03(\x0b\x32\x1f.tradepact.v1.BilateralCoverage\x12/\n\x08products\x18\x04 \x03(\x0b\x32\x1d.tradepact.v1.ProductCoverage\x12/\n\x08rankings\x18\x05 \x03(\x0b\x32\x1d.tradepact.v1.RankingCoverage\x12\x33\n\nindicators\x18\x06 \x03(\x0b\x32\x1f.tradepact.v1.IndicatorCoverage\x12\'\n\x04gaps\x18\x07 \x03(\x0b\x32\x19.tradepact.v1.CoverageGap*n\n\nServerRole\x12\x1b\n\x17SERVER_ROLE_UNSPECIFIED\x10\x00\x12\x13\n\x0fSERVER_ROLE_ALL\x10\x01\x12\x16\n\x12SERVER_ROLE_WRITER\x10\x02\x12\x16\n\x12SERVER_ROLE_READER\x10\x03\x32\xf5\x02\n\x0e\x43\x61talogService\x12X\n\rListEconomies\x12\".tradepact.v1.ListEconomiesRequest\x1a#.tradepact.v1.ListEconomiesResponse\x12[\n\x0eListIndicators\x12#.tradepact.v1.ListIndicatorsRequest\x1a$.tradepact.v1.ListIndicatorsResponse\x12X\n\rGetServerInfo\x12\".tradepact.v1.GetServerInfoRequest\x1a#.tradepact.v1.GetServerInfoResponse\x12R\n\x0bGetCoverage\x12 .tradepact.v1.GetCoverageRequest\x1a!.tradepact.v1.GetCoverageResponseBb\n\x10\x64\x65v.tradepact.v1B\x0c\x43\x61talogProtoP\x01Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,36 +39,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.tradepact.v1B\014CatalogProtoP\001Z>github.com/tradepact/tradepact/gen/go/tradepact/v1;tradepactv1'
   _globals['_GETSERVERINFORESPONSE_SETTINGSENTRY']._loaded_options = None
   _globals['_GETSERVERINFORESPONSE_SETTINGSENTRY']._serialized_options = b'8\001'
-  _globals['_LISTECONOMIESREQUEST']._serialized_start=154
-  _globals['_LISTECONOMIESREQUEST']._serialized_end=264
-  _globals['_ECONOMYINFO']._serialized_start=267
-  _globals['_ECONOMYINFO']._serialized_end=482
-  _globals['_LISTECONOMIESRESPONSE']._serialized_start=484
-  _globals['_LISTECONOMIESRESPONSE']._serialized_end=598
-  _globals['_LISTINDICATORSREQUEST']._serialized_start=600
-  _globals['_LISTINDICATORSREQUEST']._serialized_end=623
-  _globals['_INDICATORINFO']._serialized_start=626
-  _globals['_INDICATORINFO']._serialized_end=833
-  _globals['_LISTINDICATORSRESPONSE']._serialized_start=835
-  _globals['_LISTINDICATORSRESPONSE']._serialized_end=908
-  _globals['_GETSERVERINFOREQUEST']._serialized_start=910
-  _globals['_GETSERVERINFOREQUEST']._serialized_end=932
-  _globals['_GETSERVERINFORESPONSE']._serialized_start=935
-  _globals['_GETSERVERINFORESPONSE']._serialized_end=1229
-  _globals['_GETSERVERINFORESPONSE_SETTINGSENTRY']._serialized_start=1182
-  _globals['_GETSERVERINFORESPONSE_SETTINGSENTRY']._serialized_end=1229
-  _globals['_GETCOVERAGEREQUEST']._serialized_start=1231
-  _globals['_GETCOVERAGEREQUEST']._serialized_end=1286
-  _globals['_BILATERALCOVERAGE']._serialized_start=1288
-  _globals['_BILATERALCOVERAGE']._serialized_end=1343
-  _globals['_PRODUCTCOVERAGE']._serialized_start=1345
-  _globals['_PRODUCTCOVERAGE']._serialized_end=1450
-  _globals['_RANKINGCOVERAGE']._serialized_start=1452
-  _globals['_RANKINGCOVERAGE']._serialized_end=1556
-  _globals['_INDICATORCOVERAGE']._serialized_start=1558
-  _globals['_INDICATORCOVERAGE']._serialized_end=1611
-  _globals['_GETCOVERAGERESPONSE']._serialized_start=1614
-  _globals['_GETCOVERAGERESPONSE']._serialized_end=1914
-  _globals['_CATALOGSERVICE']._serialized_start=1917
-  _globals['_CATALOGSERVICE']._serialized_end=2290
+  _globals['_SERVERROLE']._serialized_start=2257
+  _globals['_SERVERROLE']._serialized_end=2367
+  _globals['_LISTECONOMIESREQUEST']._serialized_start=186
+  _globals['_LISTECONOMIESREQUEST']._serialized_end=296
+  _globals['_ECONOMYINFO']._serialized_start=299
+  _globals['_ECONOMYINFO']._serialized_end=514
+  _globals['_LISTECONOMIESRESPONSE']._serialized_start=516
+  _globals['_LISTECONOMIESRESPONSE']._serialized_end=630
+  _globals['_LISTINDICATORSREQUEST']._serialized_start=632
+  _globals['_LISTINDICATORSREQUEST']._serialized_end=655
+  _globals['_INDICATORINFO']._serialized_start=658
+  _globals['_INDICATORINFO']._serialized_end=865
+  _globals['_LISTINDICATORSRESPONSE']._serialized_start=867
+  _globals['_LISTINDICATORSRESPONSE']._serialized_end=940
+  _globals['_GETSERVERINFOREQUEST']._serialized_start=942
+  _globals['_GETSERVERINFOREQUEST']._serialized_end=964
+  _globals['_GETSERVERINFORESPONSE']._serialized_start=967
+  _globals['_GETSERVERINFORESPONSE']._serialized_end=1309
+  _globals['_GETSERVERINFORESPONSE_SETTINGSENTRY']._serialized_start=1262
+  _globals['_GETSERVERINFORESPONSE_SETTINGSENTRY']._serialized_end=1309
+  _globals['_REPLICATION']._serialized_start=1312
+  _globals['_REPLICATION']._serialized_end=1570
+  _globals['_GETCOVERAGEREQUEST']._serialized_start=1572
+  _globals['_GETCOVERAGEREQUEST']._serialized_end=1627
+  _globals['_BILATERALCOVERAGE']._serialized_start=1629
+  _globals['_BILATERALCOVERAGE']._serialized_end=1684
+  _globals['_PRODUCTCOVERAGE']._serialized_start=1686
+  _globals['_PRODUCTCOVERAGE']._serialized_end=1791
+  _globals['_RANKINGCOVERAGE']._serialized_start=1793
+  _globals['_RANKINGCOVERAGE']._serialized_end=1897
+  _globals['_INDICATORCOVERAGE']._serialized_start=1899
+  _globals['_INDICATORCOVERAGE']._serialized_end=1952
+  _globals['_GETCOVERAGERESPONSE']._serialized_start=1955
+  _globals['_GETCOVERAGERESPONSE']._serialized_end=2255
+  _globals['_CATALOGSERVICE']._serialized_start=2370
+  _globals['_CATALOGSERVICE']._serialized_end=2743
 # @@protoc_insertion_point(module_scope)

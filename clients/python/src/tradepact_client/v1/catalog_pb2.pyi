@@ -1,16 +1,29 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.type import date_pb2 as _date_pb2
 from tradepact_client.v1 import common_pb2 as _common_pb2
 from tradepact_client.v1 import trade_pb2 as _trade_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ServerRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SERVER_ROLE_UNSPECIFIED: _ClassVar[ServerRole]
+    SERVER_ROLE_ALL: _ClassVar[ServerRole]
+    SERVER_ROLE_WRITER: _ClassVar[ServerRole]
+    SERVER_ROLE_READER: _ClassVar[ServerRole]
+SERVER_ROLE_UNSPECIFIED: ServerRole
+SERVER_ROLE_ALL: ServerRole
+SERVER_ROLE_WRITER: ServerRole
+SERVER_ROLE_READER: ServerRole
 
 class ListEconomiesRequest(_message.Message):
     __slots__ = ("query", "as_of", "page_size", "page_token")
@@ -93,7 +106,7 @@ class GetServerInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetServerInfoResponse(_message.Message):
-    __slots__ = ("version", "build", "start_time", "dataset_version", "sources", "settings")
+    __slots__ = ("version", "build", "start_time", "dataset_version", "sources", "settings", "replication")
     class SettingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -107,13 +120,35 @@ class GetServerInfoResponse(_message.Message):
     DATASET_VERSION_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    REPLICATION_FIELD_NUMBER: _ClassVar[int]
     version: str
     build: str
     start_time: _timestamp_pb2.Timestamp
     dataset_version: str
     sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceFreshness]
     settings: _containers.ScalarMap[str, str]
-    def __init__(self, version: _Optional[str] = ..., build: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dataset_version: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.SourceFreshness, _Mapping]]] = ..., settings: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    replication: Replication
+    def __init__(self, version: _Optional[str] = ..., build: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dataset_version: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.SourceFreshness, _Mapping]]] = ..., settings: _Optional[_Mapping[str, str]] = ..., replication: _Optional[_Union[Replication, _Mapping]] = ...) -> None: ...
+
+class Replication(_message.Message):
+    __slots__ = ("role", "replica", "restored", "lag", "writer_heartbeat_time", "txid", "litestream_running", "litestream_restarts")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    REPLICA_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FIELD_NUMBER: _ClassVar[int]
+    LAG_FIELD_NUMBER: _ClassVar[int]
+    WRITER_HEARTBEAT_TIME_FIELD_NUMBER: _ClassVar[int]
+    TXID_FIELD_NUMBER: _ClassVar[int]
+    LITESTREAM_RUNNING_FIELD_NUMBER: _ClassVar[int]
+    LITESTREAM_RESTARTS_FIELD_NUMBER: _ClassVar[int]
+    role: ServerRole
+    replica: str
+    restored: bool
+    lag: _duration_pb2.Duration
+    writer_heartbeat_time: _timestamp_pb2.Timestamp
+    txid: int
+    litestream_running: bool
+    litestream_restarts: int
+    def __init__(self, role: _Optional[_Union[ServerRole, str]] = ..., replica: _Optional[str] = ..., restored: _Optional[bool] = ..., lag: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., writer_heartbeat_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., txid: _Optional[int] = ..., litestream_running: _Optional[bool] = ..., litestream_restarts: _Optional[int] = ...) -> None: ...
 
 class GetCoverageRequest(_message.Message):
     __slots__ = ("reporter", "partner")
