@@ -249,6 +249,18 @@ pub struct Settings {
     )]
     pub keepalive_secs: u64,
 
+    /// Close each client connection gracefully (HTTP/2 GOAWAY) after this
+    /// many seconds, so clients resolve the address again and spread over
+    /// replicas added since (0 = never). In-flight calls get the call
+    /// timeout to finish; WatchChanges streams resume from their last point.
+    #[arg(
+        long,
+        env = "TRADEPACT_MAX_CONNECTION_AGE_SECS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub max_connection_age_secs: u64,
+
     /// Also accept gRPC-Web (HTTP/1.1) calls, for browsers.
     #[arg(long, env = "TRADEPACT_GRPC_WEB", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub grpc_web: bool,
@@ -627,6 +639,7 @@ impl Settings {
             compress_answers: AnswerCompression::Off,
             max_streams_per_connection: 256,
             keepalive_secs: 60,
+            max_connection_age_secs: 0,
             grpc_web: false,
             role: Role::All,
             replica: None,

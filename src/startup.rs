@@ -437,6 +437,11 @@ fn grpc_server(
         .http2_keepalive_interval(keepalive)
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .accept_http1(settings.grpc_web);
+    if settings.max_connection_age_secs > 0 {
+        server = server
+            .max_connection_age(Duration::from_secs(settings.max_connection_age_secs))
+            .max_connection_age_grace(Duration::from_millis(settings.call_timeout_ms));
+    }
     if let Some(tls) = tls_config(settings)? {
         server = server
             .tls_config(tls)

@@ -150,3 +150,58 @@ fn reporters_all_stands_alone() {
         assert!(error.0.contains("'all'"), "{error}");
     }
 }
+
+#[test]
+fn a_replica_url_goes_with_the_writer_and_reader_roles_only() {
+    let mut settings = Settings::for_tests("t.db".into());
+    assert!(
+        settings.validate().is_ok(),
+        "the default role needs nothing"
+    );
+    settings.replica = Some("file:///replica".into());
+    assert!(
+        settings
+            .validate()
+            .is_err_and(|e| e.0.contains("--replica needs --role"))
+    );
+    for role in [Role::Writer, Role::Reader] {
+        settings.role = role;
+        settings.replica = None;
+        assert!(
+            settings
+                .validate()
+                .is_err_and(|e| e.0.contains("needs --replica URL")),
+            "{role:?}"
+        );
+        for good in [
+            "file:///replica/tradepact",
+            "s3://bucket/db?endpoint=minio:9000",
+        ] {
+            settings.replica = Some(good.into());
+            assert!(settings.validate().is_ok(), "{good}");
+        }
+        for (bad, why) in [
+            ("/replica", "expected a URL"),
+            ("s3://key:secret@bucket/db", "LITESTREAM_ACCESS_KEY_ID"),
+            ("file://replica", "absolute path"),
+        ] {
+            settings.replica = Some(bad.into());
+            assert!(
+                settings.validate().is_err_and(|e| e.0.contains(why)),
+                "{bad}"
+            );
+        }
+    }
+}
+
+#[test]
+fn roles_parse_from_flags() {
+    let cli = Cli::load_from(args(&["--role", "reader", "--replica", "file:///r"])).expect("loads");
+    assert_eq!(cli.settings.role, Role::Reader);
+    assert_eq!(cli.settings.replica.as_deref(), Some("file:///r"));
+    assert!(
+        Cli::parser()
+            .try_get_matches_from(args(&["--role", "leader"]))
+            .is_err()
+    );
+}

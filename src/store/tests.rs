@@ -204,3 +204,41 @@ async fn run_history_and_changes_are_read_while_the_writer_is_busy() {
     assert!(changes.is_empty());
     assert_eq!(latest, 0);
 }
+
+#[tokio::test]
+async fn every_seed_bumps_the_generation_and_a_heartbeat_does_not() {
+    let (_dir, store) = open_temp().await;
+    assert_eq!(store.replication_state().await.expect("reads").generation, 0);
+    store.apply_seed(small()).await.expect("applies");
+    let state = store.replication_state().await.expect("reads");
+    assert_eq!(state.generation, 1);
+    assert_eq!(state.heartbeat_at, None);
+    store
+        .heartbeat("2026-12-05T04:00:00.123Z".into())
+        .await
+        .expect("beats");
+    let state = store.replication_state().await.expect("reads");
+    assert_eq!(state.generation, 1, "a heartbeat changes no data");
+    assert_eq!(state.heartbeat_at.as_deref(), Some("2026-12-05T04:00:00.123Z"));
+}
+
+#[tokio::test]
+async fn a_replica_copy_is_read_and_never_written() {
+    let (dir, store) = open_temp().await;
+    store.apply_seed(small()).await.expect("applies");
+    store.checkpoint().await.expect("checkpoints");
+    let replica = Store::replica(&dir.path().join("t.db"));
+    assert!(replica.is_replica() && !store.is_replica());
+    replica.check_replica_schema().await.expect("the schema is current");
+    let held = replica.load().await.expect("loads");
+    assert_eq!(held.agreements.len(), small().dataset.agreements.len());
+    let refused = replica.apply_seed(small()).await;
+    assert!(
+        matches!(refused, Err(StoreError::ReadReplica { .. })),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        replica.heartbeat("2026-12-05T04:00:00Z".into()).await,
+        Err(StoreError::ReadReplica { .. })
+    ));
+}
