@@ -88,7 +88,12 @@ impl Application {
         }
         let store = match settings.role {
             Role::Reader => Store::replica(&settings.db),
-            Role::All | Role::Writer => Store::open(&settings.db).await?,
+            Role::All => Store::open(&settings.db).await?,
+            Role::Writer => {
+                let store = Store::open(&settings.db).await?;
+                store.leave_checkpoints_to_litestream().await?;
+                store
+            }
         };
         Ok(Self {
             listener,
@@ -186,6 +191,12 @@ impl Application {
         let replicating = CancellationToken::new();
         let mut replica_tasks = tokio::task::JoinSet::new();
 
+        if role == Role::Writer {
+            // Litestream runs before anything is written, so no commit of
+            // this process happens while nothing ships it.
+            replica_tasks.spawn(replicate(&self.settings, &replication, &replicating));
+            wait_for_litestream(&replication).await;
+        }
         let stopped_early = if role == Role::Reader {
             replica_tasks.spawn(restore_follow(&self.settings, &replication, &replicating));
             let (restored, first_copy) = tokio::sync::oneshot::channel();
@@ -239,7 +250,6 @@ impl Application {
                     Duration::from_secs(self.settings.heartbeat_secs),
                     replicating.clone(),
                 ));
-                replica_tasks.spawn(replicate(&self.settings, &replication, &replicating));
             }
             set_health(&health, ServingStatus::Serving).await;
             if self.store.pages_unchecked() {
@@ -296,13 +306,28 @@ impl Application {
         // Last: Litestream ships the writer's final commits as it stops.
         replicating.cancel();
         while replica_tasks.join_next().await.is_some() {}
-        if !self.store.is_replica()
+        // A writer leaves its log to Litestream, which has shipped it.
+        if role == Role::All
             && let Err(error) = self.store.checkpoint().await
         {
             tracing::warn!("could not checkpoint the write-ahead log: {error}");
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Waits (at most 10 s) until the writer's Litestream runs; it keeps being
+/// started again after that if it did not.
+async fn wait_for_litestream(replication: &Replication) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !replication.progress().child_running && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if !replication.progress().child_running {
+        tracing::warn!(
+            "Litestream is not running yet; serving anyway, it is started again until it runs"
+        );
     }
 }
 

@@ -17,7 +17,9 @@ use super::Replication;
 
 /// Backoff between starts: from the first to the longest.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-const LONGEST_BACKOFF: Duration = Duration::from_secs(30);
+/// Short: a reader started before the writer's first snapshot waits for it
+/// this way, and a replica away for a while is found again soon after.
+const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
 /// A child that ran this long before ending starts again without waiting.
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
 /// How long Litestream may take to stop after SIGTERM (a last sync to

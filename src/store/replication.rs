@@ -65,6 +65,23 @@ impl Store {
         .await
     }
 
+    /// On a writer: SQLite never checkpoints the write-ahead log by itself,
+    /// neither after commits nor when the connection closes. Litestream
+    /// checkpoints it, after it has shipped the frames; a checkpoint while
+    /// Litestream is not running (a restart of it, or of this process)
+    /// could fold frames it never saw into the database and restart the log.
+    pub async fn leave_checkpoints_to_litestream(&self) -> Result<(), StoreError> {
+        self.write("hand checkpoints to Litestream in", |connection| {
+            connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+            connection.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The generation and heartbeat the database holds.
     pub async fn replication_state(&self) -> Result<ReplicationState, StoreError> {
         self.read("read the replication state of", |connection| {

@@ -208,7 +208,10 @@ async fn run_history_and_changes_are_read_while_the_writer_is_busy() {
 #[tokio::test]
 async fn every_seed_bumps_the_generation_and_a_heartbeat_does_not() {
     let (_dir, store) = open_temp().await;
-    assert_eq!(store.replication_state().await.expect("reads").generation, 0);
+    assert_eq!(
+        store.replication_state().await.expect("reads").generation,
+        0
+    );
     store.apply_seed(small()).await.expect("applies");
     let state = store.replication_state().await.expect("reads");
     assert_eq!(state.generation, 1);
@@ -219,7 +222,10 @@ async fn every_seed_bumps_the_generation_and_a_heartbeat_does_not() {
         .expect("beats");
     let state = store.replication_state().await.expect("reads");
     assert_eq!(state.generation, 1, "a heartbeat changes no data");
-    assert_eq!(state.heartbeat_at.as_deref(), Some("2026-12-05T04:00:00.123Z"));
+    assert_eq!(
+        state.heartbeat_at.as_deref(),
+        Some("2026-12-05T04:00:00.123Z")
+    );
 }
 
 #[tokio::test]
@@ -229,7 +235,10 @@ async fn a_replica_copy_is_read_and_never_written() {
     store.checkpoint().await.expect("checkpoints");
     let replica = Store::replica(&dir.path().join("t.db"));
     assert!(replica.is_replica() && !store.is_replica());
-    replica.check_replica_schema().await.expect("the schema is current");
+    replica
+        .check_replica_schema()
+        .await
+        .expect("the schema is current");
     let held = replica.load().await.expect("loads");
     assert_eq!(held.agreements.len(), small().dataset.agreements.len());
     let refused = replica.apply_seed(small()).await;
