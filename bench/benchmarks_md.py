@@ -131,6 +131,7 @@ once the rounds and the latency run have warmed the process), start to SERVING, 
 refresh ingest (`bench/ingest`: 1 million Comtrade records; its GetAgreement load uses the
 same headers). Large store: examples/large_store.rs {meta.get('large_shape', '?')}.
 Micro-benchmarks of the pure functions: bench/micro (criterion), see bench/MICRO.md.
+Read replicas (replication lag, reader cold start, bytes shipped, req/s with one and two readers): bench/replication, see SCALING.md.
 
 These virtual CPUs' speed drifts between minutes, and req/s moves with whatever else runs on
 the machine. CPU a call moves too (under a load average of 5 to 8, health's varied by half

@@ -317,11 +317,14 @@ pub struct Settings {
     pub litestream: PathBuf,
 
     /// How often a reader looks for new changes in the replica, in
-    /// milliseconds (Litestream's follow interval).
+    /// milliseconds (Litestream's follow interval; its default). Each look
+    /// lists the replica, up to 9 LIST requests when nothing is new: on
+    /// object storage, a longer interval costs lag and saves requests
+    /// (SCALING.md).
     #[arg(
         long,
         env = "TRADEPACT_FOLLOW_INTERVAL_MS",
-        default_value_t = 500,
+        default_value_t = 1000,
         global = true
     )]
     pub follow_interval_ms: u64,
@@ -644,7 +647,7 @@ impl Settings {
             role: Role::All,
             replica: None,
             litestream: PathBuf::from("litestream"),
-            follow_interval_ms: 500,
+            follow_interval_ms: 1000,
             heartbeat_secs: 5,
         }
     }
