@@ -77,6 +77,12 @@ impl ReadModel {
         let Some(current) = self.current.load_full() else {
             return;
         };
+        // Published again unchanged (a reader does it on every change
+        // Litestream applies, heartbeats included): the cached answers
+        // still report them, so their keys stay.
+        if *current.sources == *sources {
+            return;
+        }
         let snapshot = Snapshot {
             dataset: Arc::clone(&current.dataset),
             sources: sources.into(),
@@ -265,6 +271,20 @@ mod tests {
         // A new dataset keeps the states.
         model.replace(Dataset::default());
         assert_eq!(model.sources().as_ref(), second.sources.as_ref());
+    }
+
+    #[test]
+    fn the_same_source_states_published_again_keep_the_generation() {
+        let model = ReadModel::new(1 << 20);
+        model.replace(Dataset::default());
+        model.set_sources(vec![status("imf", Some("2026-12-05T00:00:00Z"))]);
+        let first = model.snapshot().expect("loaded");
+        model.set_sources(vec![status("imf", Some("2026-12-05T00:00:00Z"))]);
+        let again = model.snapshot().expect("loaded");
+        assert_eq!(again.generation, first.generation, "cached answers stay");
+        model.set_sources(vec![status("imf", Some("2026-12-06T00:00:00Z"))]);
+        let changed = model.snapshot().expect("loaded");
+        assert_eq!(changed.generation, first.generation + 1);
     }
 
     #[test]
