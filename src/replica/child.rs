@@ -235,9 +235,7 @@ async fn stop_orphan(pidfile: &Path, program: &Path) {
 
 /// The pidfile of the Litestream child working on `db`.
 pub fn pidfile(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(PIDFILE_SUFFIX);
-    PathBuf::from(name)
+    super::beside(db, PIDFILE_SUFFIX)
 }
 
 const PIDFILE_SUFFIX: &str = "-litestream.pid";

@@ -114,7 +114,6 @@ impl Follower {
         self.replication.update(|progress| {
             progress.restored = true;
             progress.txid = Some(now.txid);
-            progress.generation = loaded.generation;
             if heartbeat_at.is_some() {
                 progress.heartbeat_at = heartbeat_at;
             }

@@ -44,8 +44,6 @@ pub struct Progress {
     pub txid: Option<u64>,
     /// The writer's clock at the last heartbeat the copy holds.
     pub heartbeat_at: Option<SystemTime>,
-    /// The data generation served.
-    pub generation: i64,
     /// Whether the Litestream child runs now.
     pub child_running: bool,
     /// How many times the child was started again after it ended.
@@ -100,12 +98,18 @@ impl Replication {
     }
 }
 
+/// A file next to the database, named after it: `<db><suffix>`, as SQLite
+/// and Litestream name theirs.
+pub fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// The sidecar in which `litestream restore -f` records the last transaction
 /// it applied to `db`: `<db>-txid`.
 pub fn txid_sidecar(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push("-txid");
-    PathBuf::from(name)
+    beside(db, "-txid")
 }
 
 /// The files of a copy at `db`: the database, its SQLite sidecars,
@@ -113,11 +117,7 @@ pub fn txid_sidecar(db: &Path) -> PathBuf {
 fn copy_files(db: &Path) -> Vec<PathBuf> {
     ["", "-wal", "-shm", "-journal", "-txid", ".tmp"]
         .iter()
-        .map(|suffix| {
-            let mut name = db.as_os_str().to_owned();
-            name.push(suffix);
-            PathBuf::from(name)
-        })
+        .map(|suffix| beside(db, suffix))
         .collect()
 }
 
