@@ -230,7 +230,7 @@ impl CatalogService for CatalogApi {
             Some(partner) => store
                 .product_levels_of(&reporter, partner)
                 .await
-                .map_err(|error| super::errors::internal(format!("coverage: {error}")))?,
+                .map_err(|error| super::errors::store_failure("coverage", error))?,
             None => Vec::new(),
         };
         let coverage = query::coverage(&snapshot.dataset, &reporter, partner.as_ref(), &levels);

@@ -10,6 +10,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::query::{Missing, QueryError};
+use crate::store::StoreError;
 
 /// The `ErrorInfo.domain` of every error tradepact sends.
 pub const DOMAIN: &str = "tradepact.dev";
@@ -47,6 +48,9 @@ pub mod reason {
     pub const READ_REPLICA: &str = "READ_REPLICA";
     /// The dataset is still loading at start-up; retry shortly.
     pub const STILL_LOADING: &str = "STILL_LOADING";
+    /// A read replica is restoring its copy of the database afresh; retry
+    /// shortly, or ask another replica.
+    pub const REPLICA_RESTORING: &str = "REPLICA_RESTORING";
     /// The server is stopping; reconnect (to another replica).
     pub const SHUTTING_DOWN: &str = "SHUTTING_DOWN";
     /// Too many calls at once; retry with backoff.
@@ -119,6 +123,24 @@ pub fn internal(detail: impl std::fmt::Display) -> Status {
     )
 }
 
+/// A store failure as a client sees it: a read replica restoring its copy
+/// is UNAVAILABLE, which clients retry (on another replica, with
+/// round_robin); anything else is INTERNAL, with the detail only logged.
+pub fn store_failure(context: &str, error: StoreError) -> Status {
+    match error {
+        StoreError::CopyRestoring { .. } => replica_restoring(),
+        other => internal(format!("{context}: {other}")),
+    }
+}
+
+fn replica_restoring() -> Status {
+    status(
+        Code::Unavailable,
+        reason::REPLICA_RESTORING,
+        "this read replica is restoring its copy of the data; retry shortly or ask another replica",
+    )
+}
+
 fn metadata_map<const N: usize>(pairs: [(&str, String); N]) -> HashMap<String, String> {
     pairs
         .into_iter()
@@ -146,6 +168,7 @@ impl From<QueryError> for Status {
                 not_found(why, resource_type, &name, message)
             }
             QueryError::Store(detail) => internal(format!("the store could not answer: {detail}")),
+            QueryError::CopyRestoring => replica_restoring(),
         }
     }
 }
@@ -196,5 +219,32 @@ mod tests {
         let status = internal("disk I/O error at /var/lib/secret.db");
         assert_eq!(status.code(), Code::Internal);
         assert!(!status.message().contains("secret"));
+    }
+
+    #[test]
+    fn a_replica_copy_being_restored_is_unavailable_and_other_store_failures_internal() {
+        let restoring = StoreError::CopyRestoring {
+            path: "/data/secret.db".into(),
+        };
+        for status in [
+            store_failure("refresh API", restoring),
+            Status::from(QueryError::CopyRestoring),
+        ] {
+            assert_eq!(status.code(), Code::Unavailable);
+            assert!(!status.message().contains("secret"), "{status:?}");
+            let info = status.get_error_details().error_info().cloned();
+            assert_eq!(
+                info.map(|info| info.reason),
+                Some(reason::REPLICA_RESTORING.to_owned())
+            );
+        }
+        let other = store_failure(
+            "refresh API",
+            StoreError::ReadReplica {
+                path: "/data/secret.db".into(),
+            },
+        );
+        assert_eq!(other.code(), Code::Internal);
+        assert!(!other.message().contains("secret"));
     }
 }

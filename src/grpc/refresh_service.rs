@@ -129,7 +129,7 @@ fn shutting_down() -> Status {
 }
 
 fn store_error(error: StoreError) -> Status {
-    errors::internal(format!("refresh API: {error}"))
+    errors::store_failure("refresh API", error)
 }
 
 fn state(value: RunState) -> pb::RunState {

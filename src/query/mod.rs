@@ -59,6 +59,10 @@ pub enum QueryError {
     /// the log, not the client.
     #[error("store: {0}")]
     Store(String),
+    /// A read replica's copy is being restored: there is nothing to read
+    /// now, and asking again shortly (or another replica) will answer.
+    #[error("the read replica's copy is being restored")]
+    CopyRestoring,
 }
 
 /// What a NOT_FOUND answer is missing.

@@ -78,6 +78,12 @@ pub enum StoreError {
     Corrupt { path: PathBuf, problem: String },
     #[error("database {path} is a read replica's copy: only Litestream writes it")]
     ReadReplica { path: PathBuf },
+    /// A read replica's copy that is not there: Litestream is restoring it
+    /// afresh (at first start, or after a copy it could not resume). It
+    /// writes `<db>.tmp` and renames it into place, so a read either finds
+    /// the whole file or none: none is worth retrying.
+    #[error("the read replica's copy {path} is being restored")]
+    CopyRestoring { path: PathBuf },
     #[error("the write was cancelled by shutdown and rolled back")]
     Cancelled,
     #[error("a database task stopped unexpectedly: {0}")]
@@ -372,7 +378,19 @@ impl Store {
             .pop();
         match pooled {
             Some(connection) => Ok(connection),
-            None => open_reader(&self.path),
+            None => open_reader(&self.path).map_err(|error| self.restoring_or(error)),
+        }
+    }
+
+    /// On a read replica, a copy that cannot be opened because it is not
+    /// there is [`StoreError::CopyRestoring`]; anything else stays as it is.
+    fn restoring_or(&self, error: StoreError) -> StoreError {
+        if self.is_replica() && !self.path.exists() {
+            StoreError::CopyRestoring {
+                path: self.path.to_path_buf(),
+            }
+        } else {
+            error
         }
     }
 

@@ -69,7 +69,10 @@ fn sql_failure(error: rusqlite::Error) -> QueryError {
 
 impl From<StoreError> for QueryError {
     fn from(error: StoreError) -> Self {
-        QueryError::Store(error.to_string())
+        match error {
+            StoreError::CopyRestoring { .. } => QueryError::CopyRestoring,
+            other => QueryError::Store(other.to_string()),
+        }
     }
 }
 

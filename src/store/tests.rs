@@ -251,3 +251,22 @@ async fn a_replica_copy_is_read_and_never_written() {
         Err(StoreError::ReadReplica { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_replica_copy_not_there_is_being_restored_and_a_writer_file_not_there_is_not() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let copy = dir.path().join("copy.db");
+    let replica = Store::replica(&copy);
+    let read = replica.latest_change_seq().await;
+    assert!(
+        matches!(&read, Err(StoreError::CopyRestoring { path }) if *path == copy),
+        "{read:?}"
+    );
+    let (dir, store) = open_temp().await;
+    std::fs::remove_file(dir.path().join("t.db")).expect("removed");
+    let read = store.latest_change_seq().await;
+    assert!(
+        !matches!(read, Err(StoreError::CopyRestoring { .. })),
+        "only a replica's copy is restored: {read:?}"
+    );
+}

@@ -30,6 +30,7 @@ use prost::Message;
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use tonic_types::StatusExt;
 use tradepact::grpc::pb;
 use tradepact::grpc::pb::agreement_service_client::AgreementServiceClient;
 use tradepact::grpc::pb::catalog_service_client::CatalogServiceClient;
@@ -493,6 +494,56 @@ impl Querier {
     }
 }
 
+/// Calls a store-backed RPC (ListRefreshRuns) on one reader until stopped.
+/// Each answer is OK or UNAVAILABLE with reason REPLICA_RESTORING; anything
+/// else fails the test.
+struct StoreProber {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<(u64, u64)>,
+}
+
+impl StoreProber {
+    fn start(addr: String) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn({
+            let stop = Arc::clone(&stop);
+            async move {
+                let mut client = RefreshServiceClient::new(channel(&addr).await);
+                let (mut probed, mut restoring) = (0, 0);
+                while !stop.load(Ordering::SeqCst) {
+                    let answer = client
+                        .list_refresh_runs(pb::ListRefreshRunsRequest::default())
+                        .await;
+                    probed += 1;
+                    if let Err(status) = answer {
+                        let reason = status
+                            .get_error_details()
+                            .error_info()
+                            .map(|info| info.reason.clone());
+                        assert!(
+                            status.code() == tonic::Code::Unavailable
+                                && reason.as_deref() == Some("REPLICA_RESTORING"),
+                            "a store-backed call on a restarted reader: {status:?}"
+                        );
+                        restoring += 1;
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                (probed, restoring)
+            }
+        });
+        Self { stop, task }
+    }
+
+    /// How many calls were made, and how many met a copy being restored.
+    async fn finish(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.task
+            .await
+            .expect("the prober's answers are OK or UNAVAILABLE")
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs Litestream; scripts/test runs it"]
 async fn one_writer_two_readers_through_litestream() {
@@ -607,8 +658,16 @@ async fn one_writer_two_readers_through_litestream() {
     // resumes it or (when the replica's last snapshot is older than the
     // copy, as here: snapshots are daily) restores afresh, which the
     // follower loads as a new file.
+    // While a copy is restored afresh there is no file to read: calls the
+    // database answers (here ListRefreshRuns) are UNAVAILABLE, which clients
+    // retry, never INTERNAL.
     let addr = readers[0].start();
+    let prober = StoreProber::start(addr.clone());
     caught_up(&addr, &writer_answers, "restarted reader").await;
+    let (probed, restoring) = prober.finish().await;
+    eprintln!(
+        "restarted reader: {probed} store-backed calls, {restoring} answered REPLICA_RESTORING"
+    );
     let log = readers[0].log();
     assert!(
         log.contains("resuming follow mode") || log.contains("restoring afresh"),
