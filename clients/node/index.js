@@ -43,6 +43,32 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** The load-balancing policies `new Client(target, { loadBalancing })` accepts. */
 const LOAD_BALANCING_POLICIES = ['round_robin', 'pick_first'];
 
+// The methods retried on UNAVAILABLE: every question, none that changes
+// anything (TriggerRefresh is not retried). A stream is retried only until its
+// first answer arrives.
+const RETRIED_METHODS = [
+  { service: 'tradepact.v1.AgreementService' },
+  { service: 'tradepact.v1.CatalogService' },
+  { service: 'tradepact.v1.IndicatorService' },
+  { service: 'tradepact.v1.TradeService' },
+  { service: 'tradepact.v1.RefreshService', method: 'ListSources' },
+  { service: 'tradepact.v1.RefreshService', method: 'GetRefreshRun' },
+  { service: 'tradepact.v1.RefreshService', method: 'ListRefreshRuns' },
+  { service: 'tradepact.v1.RefreshService', method: 'WatchChanges' },
+];
+
+// gRPC's own retries, in the service config a Client sets with its
+// load-balancing policy: a read replica answers UNAVAILABLE while it restores
+// its copy (REPLICA_RESTORING), loads at start (STILL_LOADING) or stops
+// (SHUTTING_DOWN), and with round_robin the retry goes to the next replica.
+const RETRY_POLICY = {
+  maxAttempts: 3,
+  initialBackoff: '0.05s',
+  maxBackoff: '0.5s',
+  backoffMultiplier: 2,
+  retryableStatusCodes: ['UNAVAILABLE'],
+};
+
 const LOADER_OPTIONS = {
   keepCase: true,
   longs: String,
@@ -255,7 +281,8 @@ class TradepactError extends Error {
  * target ('dns:///tradepact-readers.<namespace>.svc.cluster.local:50051', a
  * headless Service of read replicas: deploy/REPLICAS.md), grpc-js's default
  * (pick_first) for any other, and `channelOptions` unchanged when they already
- * set 'grpc.service_config'. Throws a RangeError for an unknown policy and a
+ * set 'grpc.service_config'. The service config also retries the questions on
+ * UNAVAILABLE (RETRY_POLICY, RETRIED_METHODS). Throws a RangeError for an unknown policy and a
  * TypeError for both `loadBalancing` and 'grpc.service_config'.
  */
 function channelOptionsFor(target, channelOptions = {}, loadBalancing = undefined) {
@@ -273,7 +300,10 @@ function channelOptionsFor(target, channelOptions = {}, loadBalancing = undefine
   }
   return {
     ...channelOptions,
-    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [policy]: {} }] }),
+    'grpc.service_config': JSON.stringify({
+      loadBalancingConfig: [{ [policy]: {} }],
+      methodConfig: [{ name: RETRIED_METHODS, retryPolicy: RETRY_POLICY }],
+    }),
   };
 }
 

@@ -118,6 +118,55 @@ PYTHON_CHECK = textwrap.dedent(
     from tradepact_client import Client, TradepactError, to_dataframe, to_python
     from google.type import date_pb2
 
+    # Two replicas, one answering UNAVAILABLE to everything (as a reader
+    # restoring its copy does): with round_robin every question is answered,
+    # the retries going to the other one. Without retries, some calls fail:
+    # the retries are what answered them.
+    def check_retries(address):
+        from concurrent import futures
+
+        import grpc
+
+        calls = []
+
+        class Restoring(grpc.GenericRpcHandler):
+            def service(self, handler_call_details):
+                def unavailable(request, context):
+                    calls.append(handler_call_details.method)
+                    context.abort(grpc.StatusCode.UNAVAILABLE, "restoring its copy")
+
+                return grpc.unary_unary_rpc_method_handler(unavailable)
+
+        restoring = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[Restoring()])
+        port = restoring.add_insecure_port("127.0.0.1:0")
+        restoring.start()
+        replicas = f"ipv4:127.0.0.1:{port},{address}"
+        # The authority gRPC derives from a list of addresses is the list,
+        # which no HTTP/2 server accepts; a dns: name is its own authority.
+        authority = [("grpc.default_authority", "tradepact-readers")]
+        try:
+            with Client(replicas, load_balancing="round_robin", options=authority) as client:
+                grpc.channel_ready_future(client.channel).result(timeout=10)
+                for _ in range(8):
+                    assert client.agreement("kor-khm").id == "kor-khm"
+                    assert client.server_info().version
+            retried = len(calls)
+            assert retried > 0, "round_robin never sent a call to the replica that refuses"
+            no_retries = [*authority, ("grpc.enable_retries", 0)]
+            with Client(replicas, load_balancing="round_robin", options=no_retries) as client:
+                grpc.channel_ready_future(client.channel).result(timeout=10)
+                outcomes = set()
+                for _ in range(8):
+                    try:
+                        client.agreement("kor-khm")
+                        outcomes.add("OK")
+                    except TradepactError as error:
+                        outcomes.add(error.code.name)
+            assert outcomes == {"OK", "UNAVAILABLE"}, outcomes
+        finally:
+            restoring.stop(None)
+        return retried
+
     address = sys.argv[1]
     site = Path(sys.argv[2]).resolve()
     package = Path(tradepact_client.__file__).resolve().parent
@@ -185,6 +234,8 @@ PYTHON_CHECK = textwrap.dedent(
         assert len(products.products) == products.total_size == 3, products
         series = client.indicator_series("KHM", "NY.GDP.MKTP.KD.ZG", start_year=2019, end_year=2019)
         assert [p.year for p in series.points] == [2019], series
+
+        result["retried"] = check_retries(address)
 
         if sys.argv[3] == "without-pandas":
             try:
@@ -268,6 +319,7 @@ def test_python_package_installs_and_answers(python_venv, server_address):
     assert result["total_2019"] == KOREA_CAMBODIA_2019_TOTAL_USD
     assert "FIELD_INVALID" in result["error"]
     assert "pandas" in result["dataframe"]
+    assert result["retried"] > 0
 
 
 def test_python_package_dataframes(python_venv, server_address):
@@ -294,6 +346,64 @@ NODE_CHECK = textwrap.dedent(
     const { Client, TradepactError, formatDate, PROTO_DIR } = require('tradepact-client');
 
     const [address, projectDir] = process.argv.slice(2);
+
+    // Two replicas, one answering UNAVAILABLE to everything (as a reader
+    // restoring its copy does): with round_robin every question is answered,
+    // the retries going to the other one. Without retries, some calls fail:
+    // the retries are what answered them.
+    async function checkRetries(address) {
+      const grpc = require('@grpc/grpc-js');
+      const protoLoader = require('@grpc/proto-loader');
+      const definition = protoLoader.loadSync('tradepact/v1/agreements.proto', { includeDirs: [PROTO_DIR] });
+      const service = grpc.loadPackageDefinition(definition).tradepact.v1.AgreementService.service;
+      let refused = 0;
+      const unavailable = (call, callback) => {
+        refused += 1;
+        callback({ code: grpc.status.UNAVAILABLE, details: 'restoring its copy' });
+      };
+      const restoring = new grpc.Server();
+      restoring.addService(service, { GetAgreement: unavailable, ListAgreements: unavailable, ListNegotiationRounds: unavailable });
+      const port = await new Promise((resolve, reject) =>
+        restoring.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      );
+      const replicas = `ipv4:127.0.0.1:${port},${address}`;
+      // The authority gRPC derives from a list of addresses is the list, which
+      // no HTTP/2 server accepts; a dns: name is its own authority.
+      const authority = { 'grpc.default_authority': 'tradepact-readers' };
+      try {
+        const client = new Client(replicas, { loadBalancing: 'round_robin', channelOptions: authority });
+        try {
+          for (let i = 0; i < 8; i += 1) {
+            assert.equal((await client.agreement('kor-khm')).id, 'kor-khm');
+          }
+        } finally {
+          client.close();
+        }
+        const retried = refused;
+        assert.ok(retried > 0, 'round_robin never sent a call to the replica that refuses');
+        const noRetries = new Client(replicas, {
+          loadBalancing: 'round_robin',
+          channelOptions: { ...authority, 'grpc.enable_retries': 0 },
+        });
+        const outcomes = new Set();
+        try {
+          for (let i = 0; i < 8; i += 1) {
+            try {
+              await noRetries.agreement('kor-khm');
+              outcomes.add('OK');
+            } catch (error) {
+              outcomes.add(error.codeName);
+            }
+          }
+        } finally {
+          noRetries.close();
+        }
+        assert.deepEqual([...outcomes].sort(), ['OK', 'UNAVAILABLE']);
+        return retried;
+      } finally {
+        restoring.forceShutdown();
+      }
+    }
 
     async function main() {
       // Installed into the project, not linked to the checkout.
@@ -361,6 +471,7 @@ NODE_CHECK = textwrap.dedent(
       } finally {
         client.close();
       }
+      result.retried = await checkRetries(address);
       console.log(JSON.stringify(result));
     }
 
@@ -479,6 +590,7 @@ def test_node_package_installs_and_answers(node_project, server_address):
     result = last_json_line(out)
     assert result["total_2019"] == KOREA_CAMBODIA_2019_TOTAL_USD
     assert "FIELD_INVALID" in result["error"]
+    assert result["retried"] > 0
 
 
 def test_node_typings_compile(node_project):

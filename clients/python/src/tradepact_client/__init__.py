@@ -16,7 +16,8 @@ What is here:
 
 - `Client`: one method per question, returning the contract's messages;
   listings follow page tokens and return lists. A `dns:///` target gets the
-  round_robin load-balancing policy (read replicas, deploy/REPLICAS.md);
+  round_robin load-balancing policy (read replicas, deploy/REPLICAS.md),
+  and the questions are retried on UNAVAILABLE (the next replica answers);
   `channel_options` gives the same options for channels of your own.
 - `TradepactError` (and `FieldViolation`): what every method raises when a
   call fails, with the server's `google.rpc` error details read.

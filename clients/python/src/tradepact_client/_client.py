@@ -29,6 +29,32 @@ DEFAULT_TIMEOUT_S = 10.0
 LOAD_BALANCING_POLICIES = ("round_robin", "pick_first")
 """The gRPC load-balancing policies `Client(load_balancing=...)` accepts."""
 
+RETRIED_METHODS = (
+    {"service": "tradepact.v1.AgreementService"},
+    {"service": "tradepact.v1.CatalogService"},
+    {"service": "tradepact.v1.IndicatorService"},
+    {"service": "tradepact.v1.TradeService"},
+    {"service": "tradepact.v1.RefreshService", "method": "ListSources"},
+    {"service": "tradepact.v1.RefreshService", "method": "GetRefreshRun"},
+    {"service": "tradepact.v1.RefreshService", "method": "ListRefreshRuns"},
+    {"service": "tradepact.v1.RefreshService", "method": "WatchChanges"},
+)
+"""The methods retried on UNAVAILABLE: every question, none that changes
+anything (TriggerRefresh is not retried). A stream is retried only until its
+first answer arrives."""
+
+RETRY_POLICY = {
+    "maxAttempts": 3,
+    "initialBackoff": "0.05s",
+    "maxBackoff": "0.5s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+"""gRPC's own retries, in the service config a `Client` sets with its
+load-balancing policy: a read replica answers UNAVAILABLE while it restores
+its copy (REPLICA_RESTORING), loads at start (STILL_LOADING) or stops
+(SHUTTING_DOWN), and with round_robin the retry goes to the next replica."""
+
 # Channel options that already choose a load-balancing policy.
 _LB_OPTIONS = ("grpc.service_config", "grpc.lb_policy_name")
 
@@ -40,6 +66,9 @@ def channel_options(
 ) -> list[tuple[str, Any]]:
     """The channel options a `Client` opens `target` with: `options` plus a
     service config choosing the load-balancing policy.
+
+    The service config also retries the questions on UNAVAILABLE
+    (`RETRY_POLICY`, `RETRIED_METHODS`).
 
     `load_balancing` "round_robin" spreads calls over every address the
     target resolves to; "pick_first" uses one. None: "round_robin" for a
@@ -66,7 +95,12 @@ def channel_options(
         raise ValueError(
             f"load_balancing={load_balancing!r} and the channel option {chosen[0][0]!r}: give one"
         )
-    service_config = json.dumps({"loadBalancingConfig": [{load_balancing: {}}]})
+    service_config = json.dumps(
+        {
+            "loadBalancingConfig": [{load_balancing: {}}],
+            "methodConfig": [{"name": list(RETRIED_METHODS), "retryPolicy": RETRY_POLICY}],
+        }
+    )
     return [*(options or ()), ("grpc.service_config", service_config)]
 
 
