@@ -166,8 +166,9 @@ async function main() {
     console.error(`--lb-policy: unknown policy ${JSON.stringify(lbPolicy)}\n${usage}`);
     return 2;
   }
-  // The Client adds the service config {"loadBalancingConfig": [{"round_robin": {}}]}
-  // to the channel options for a dns: target unless told otherwise.
+  // The Client adds the service config {"loadBalancingConfig": [{"round_robin": {}}],
+  // "methodConfig": [...retries on UNAVAILABLE]} to the channel options for a
+  // dns: target unless told otherwise.
   const client = new Client(values.addr, {
     includeDirs: INCLUDE_DIRS,
     timeoutMs: RPC_TIMEOUT_MS,
