@@ -147,6 +147,9 @@ impl Supervised {
     }
 }
 
+/// What `litestream restore` says when the replica holds no backup yet.
+const NOTHING_TO_RESTORE: &str = "no matching backup files";
+
 /// How many of the child's last lines are kept for `before_restart`.
 const KEPT_LINES: usize = 20;
 
@@ -182,6 +185,11 @@ async fn watch(mut child: Child, stop: &CancellationToken) -> Vec<String> {
             }
             let said = last.back().map_or("", String::as_str);
             match status {
+                // A reader started before the writer's first snapshot: the
+                // normal wait of a new deployment, not a fault.
+                Ok(status) if said.contains(NOTHING_TO_RESTORE) => {
+                    tracing::info!(%status, "no backup on the replica yet (the writer has not shipped its first snapshot); asking again");
+                }
                 Ok(status) => {
                     tracing::warn!(%status, last_line = said, "Litestream ended; starting it again");
                 }
