@@ -251,8 +251,8 @@ pub struct Settings {
 
     /// Close each client connection gracefully (HTTP/2 GOAWAY) after this
     /// many seconds, so clients resolve the address again and spread over
-    /// replicas added since (0 = never). In-flight calls get the call
-    /// timeout to finish; WatchChanges streams resume from their last point.
+    /// replicas added since (0 = never). Calls in flight finish; a
+    /// WatchChanges stream keeps its connection until it ends.
     #[arg(
         long,
         env = "TRADEPACT_MAX_CONNECTION_AGE_SECS",

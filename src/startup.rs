@@ -463,9 +463,11 @@ fn grpc_server(
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .accept_http1(settings.grpc_web);
     if settings.max_connection_age_secs > 0 {
-        server = server
-            .max_connection_age(Duration::from_secs(settings.max_connection_age_secs))
-            .max_connection_age_grace(Duration::from_millis(settings.call_timeout_ms));
+        // No `max_connection_age_grace`: with one, tonic 0.14 sends no
+        // GOAWAY at all, but closes the connection abruptly once age and
+        // grace have passed. Without it, GOAWAY at the age, and calls in
+        // flight finish (each within the call timeout).
+        server = server.max_connection_age(Duration::from_secs(settings.max_connection_age_secs));
     }
     if let Some(tls) = tls_config(settings)? {
         server = server
