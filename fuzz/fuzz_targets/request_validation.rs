@@ -364,6 +364,9 @@ fn check<T: std::fmt::Debug>(
         Err(QueryError::Store(detail)) => {
             panic!("{call}: a store failure from a question answered without a store: {detail}")
         }
+        Err(QueryError::CopyRestoring) => {
+            panic!("{call}: a replica's copy being restored, from a question answered without a store")
+        }
     }
 }
 
