@@ -365,7 +365,9 @@ fn check<T: std::fmt::Debug>(
             panic!("{call}: a store failure from a question answered without a store: {detail}")
         }
         Err(QueryError::CopyRestoring) => {
-            panic!("{call}: a replica's copy being restored, from a question answered without a store")
+            panic!(
+                "{call}: a replica's copy being restored, from a question answered without a store"
+            )
         }
     }
 }
@@ -409,7 +411,14 @@ fuzz_target!(|calls: Vec<Call>| {
                 let page = check(
                     "list_agreements",
                     query::list_agreements(dataset, &request),
-                    &["party", "status", "as_of", "page_size", "page_token", "query"],
+                    &[
+                        "party",
+                        "status",
+                        "as_of",
+                        "page_size",
+                        "page_token",
+                        "query",
+                    ],
                 );
                 if let Some(token) = page.and_then(|p| p.next_page_token) {
                     issued = Some(token);
